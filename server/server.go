@@ -1,0 +1,160 @@
+// Package server is the HTTP API: chi routes, handlers, middleware and the
+// one place where errors become HTTP statuses.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/crimemap/crimemap/store"
+	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
+)
+
+// Config configures a Server.
+type Config struct {
+	Store  store.Store
+	Logger *slog.Logger
+	// RequestTimeout bounds every request's context (default 30 s).
+	RequestTimeout time.Duration
+	// Location is the zone dates without a zone are read in (default
+	// Asia/Tashkent).
+	Location *time.Location
+	// Notice is shown in /v1 responses when the data is synthetic
+	// (e.g. the demo region); empty for real data.
+	Notice string
+}
+
+// Server serves the crimemap API.
+type Server struct {
+	cfg    Config
+	log    *slog.Logger
+	router chi.Router
+}
+
+// New builds a Server; call Handler or Serve.
+func New(cfg Config) *Server {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.RequestTimeout <= 0 {
+		cfg.RequestTimeout = 30 * time.Second
+	}
+	if cfg.Location == nil {
+		cfg.Location = time.UTC
+		if loc, err := time.LoadLocation("Asia/Tashkent"); err == nil {
+			cfg.Location = loc
+		}
+	}
+	s := &Server{cfg: cfg, log: cfg.Logger}
+	s.router = s.routes()
+	return s
+}
+
+// Handler returns the HTTP handler with every route and middleware.
+func (s *Server) Handler() http.Handler { return s.router }
+
+func (s *Server) routes() chi.Router {
+	r := chi.NewRouter()
+	r.Use(middleware.RequestID)
+	r.Use(s.logRequests)
+	r.Use(s.recoverPanics)
+	r.Use(middleware.Timeout(s.cfg.RequestTimeout))
+	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
+		s.writeError(w, r, fmt.Errorf("no route %s %s: %w", r.Method, r.URL.Path, store.ErrNotFound))
+	})
+	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
+		s.writeError(w, r, fmt.Errorf("%s not allowed on %s: %w", r.Method, r.URL.Path, errMethod))
+	})
+
+	r.Get("/healthz", s.handleHealthz)
+	r.Get("/readyz", s.handleReadyz)
+	r.Get("/openapi.json", s.handleOpenAPI)
+	r.Route("/v1", func(r chi.Router) {
+		r.Get("/units", s.handleUnits)
+		r.Get("/units/{code}", s.handleUnit)
+		r.Get("/events", s.handleEvents)
+	})
+	return r
+}
+
+// Serve serves on ln until ctx is cancelled, then shuts down gracefully,
+// letting requests in flight finish for up to 10 s.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	hs := &http.Server{
+		Handler:           s.router,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      s.cfg.RequestTimeout + 10*time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	s.log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if err := hs.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("serve: %w", err)
+	}
+	return nil
+}
+
+func (s *Server) logRequests(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ww := middleware.NewWrapResponseWriter(w, r.ProtoMajor)
+		start := time.Now()
+		next.ServeHTTP(ww, r)
+		s.log.LogAttrs(r.Context(), slog.LevelInfo, "request",
+			slog.String("method", r.Method),
+			slog.String("path", r.URL.Path),
+			slog.String("query", r.URL.RawQuery),
+			slog.Int("status", ww.Status()),
+			slog.Int("bytes", ww.BytesWritten()),
+			slog.Duration("took", time.Since(start)),
+			slog.String("request_id", middleware.GetReqID(r.Context())),
+		)
+	})
+}
+
+func (s *Server) recoverPanics(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				s.writeError(w, r, fmt.Errorf("panic: %v", v))
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+func (s *Server) handleHealthz(w http.ResponseWriter, r *http.Request) {
+	s.writeJSON(w, r, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if err := s.cfg.Store.Ping(ctx); err != nil {
+		s.writeError(w, r, fmt.Errorf("store %s: %w: %w", s.cfg.Store.Backend(), errUnavailable, err))
+		return
+	}
+	s.writeJSON(w, r, http.StatusOK, map[string]string{"status": "ready", "store": s.cfg.Store.Backend()})
+}
