@@ -1,0 +1,92 @@
+// Command crimemap is the crimemap service and its command-line tools.
+//
+// main only wires the process to run, which takes everything it needs as
+// arguments so that tests call it directly.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	stop()
+	if err != nil {
+		if !errors.Is(err, errUsage) {
+			fmt.Fprintln(os.Stderr, "crimemap:", err)
+		}
+		os.Exit(exitCode(err))
+	}
+}
+
+// errUsage marks an error already explained on stderr (bad flags, help).
+var errUsage = errors.New("usage")
+
+func exitCode(err error) int {
+	if errors.Is(err, errUsage) {
+		return 2
+	}
+	return 1
+}
+
+const usage = `crimemap: geospatial crime analytics for mahallas, districts and regions.
+
+Usage:
+  crimemap serve      [--addr HOST:PORT] [--demo] [store flags]   start the HTTP API
+  crimemap demo       [--seed N] [--scale F] [store flags]         fill the store with the synthetic demo region
+  crimemap ingest     --kind crime|accident|offence [--field name=column ...] [--tz ZONE] [--rejects PATH] [store flags] FILE
+  crimemap boundaries import --level region|district|mahalla [--field name=property ...] [store flags] FILE.geojson
+  crimemap migrate    [store flags]                                apply database migrations
+  crimemap bench      [--events N] [--database-url URL]            measure ingest throughput and print a table
+  crimemap version
+
+Store flags (every command that touches the store):
+  --data DIR            embedded store directory (default ./data; env CRIMEMAP_DATA)
+  --database-url URL    PostGIS instead of the embedded store (env DATABASE_URL or CRIMEMAP_DATABASE_URL)
+
+Run 'crimemap COMMAND -h' for a command's flags.
+`
+
+// run is the whole program: args without the program name, the environment
+// as a lookup function, and the two output streams.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return errUsage
+	}
+	env := &environment{getenv: getenv, stdout: stdout, stderr: stderr}
+	cmd, rest := args[0], args[1:]
+	switch cmd {
+	case "serve":
+		return cmdServe(ctx, env, rest)
+	case "demo":
+		return cmdDemo(ctx, env, rest)
+	case "ingest":
+		return cmdIngest(ctx, env, rest)
+	case "boundaries":
+		if len(rest) == 0 || rest[0] != "import" {
+			fmt.Fprintln(stderr, "usage: crimemap boundaries import --level region|district|mahalla [flags] FILE.geojson")
+			return errUsage
+		}
+		return cmdBoundariesImport(ctx, env, rest[1:])
+	case "migrate":
+		return cmdMigrate(ctx, env, rest)
+	case "bench":
+		return cmdBench(ctx, env, rest)
+	case "version":
+		fmt.Fprintln(stdout, "crimemap", version())
+		return nil
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprintf(stderr, "crimemap: unknown command %q\n\n%s", cmd, usage)
+	return errUsage
+}

@@ -1,0 +1,85 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"time"
+
+	"github.com/crimemap/crimemap/server"
+)
+
+func cmdServe(ctx context.Context, env *environment, args []string) error {
+	fs := env.newFlags("serve", "serve [--addr HOST:PORT] [--demo] [--tz ZONE] [store flags]")
+	sf := env.addStoreFlags(fs)
+	addrDef := env.env("CRIMEMAP_ADDR")
+	if addrDef == "" {
+		addrDef = "127.0.0.1:8080"
+	}
+	addr := fs.String("addr", addrDef, "listen address (env CRIMEMAP_ADDR); port 0 picks a free one")
+	seed := fs.Bool("demo", false, "seed the synthetic demo region when the store is empty")
+	demoScale := fs.Float64("demo-scale", 1, "event volume of the seeded demo (1 = about 265,000 events)")
+	tz := fs.String("tz", envOr(env, "CRIMEMAP_TZ", "Asia/Tashkent"), "zone for dates without one (env CRIMEMAP_TZ)")
+	timeout := fs.Duration("request-timeout", 30*time.Second, "per-request timeout")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	loc, err := location(*tz)
+	if err != nil {
+		return err
+	}
+	log := env.logger()
+	st, err := sf.open(ctx, log)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+
+	notice := ""
+	if *seed {
+		seeded, err := seedDemoIfEmpty(ctx, env, st, demoOptions{seed: 1, scale: *demoScale, now: time.Now()})
+		if err != nil {
+			return err
+		}
+		if seeded || isDemoStore(ctx, st) {
+			notice = demoNotice
+		}
+	} else if isDemoStore(ctx, st) {
+		notice = demoNotice
+	}
+
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", *addr, err)
+	}
+	srv := server.New(server.Config{Store: st, Logger: log, RequestTimeout: *timeout, Location: loc, Notice: notice})
+	url := "http://" + ln.Addr().String()
+	fmt.Fprintf(env.stdout, "crimemap serving %s on %s\n", sf.describe(), url)
+	if notice != "" {
+		fmt.Fprintf(env.stdout, "  %s\n", notice)
+	}
+	fmt.Fprintf(env.stdout, "  try %s/v1/units?level=district  and  %s/openapi.json\n", url, url)
+	return srv.Serve(ctx, ln)
+}
+
+func envOr(env *environment, name, def string) string {
+	if v := env.env(name); v != "" {
+		return v
+	}
+	return def
+}
+
+func cmdMigrate(ctx context.Context, env *environment, args []string) error {
+	fs := env.newFlags("migrate", "migrate [store flags]")
+	sf := env.addStoreFlags(fs)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	st, err := sf.open(ctx, env.logger())
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	fmt.Fprintf(env.stdout, "migrations applied to %s\n", sf.describe())
+	return nil
+}

@@ -1,0 +1,99 @@
+-- crimemap schema for PostgreSQL 13+ with PostGIS 3.2+.
+-- Codes and source ids use COLLATE "C": byte order, the same as SQLite,
+-- and cheaper comparisons in the unique index.
+
+-- +goose Up
+CREATE EXTENSION IF NOT EXISTS postgis;
+
+-- Administrative units: region > district > mahalla.
+CREATE TABLE units (
+    code            text COLLATE "C" PRIMARY KEY CHECK (code <> ''),
+    -- Stable integer key for desktop GIS clients (QGIS wants one on views).
+    id              bigint GENERATED ALWAYS AS IDENTITY UNIQUE,
+    parent_code     text COLLATE "C",          -- NULL for regions
+    level           text NOT NULL CHECK (level IN ('region', 'district', 'mahalla')),
+    names           jsonb NOT NULL DEFAULT '{}'::jsonb, -- {"uz": ..., "ru": ...}
+    population      bigint CHECK (population > 0),      -- NULL when unknown
+    population_year integer,                            -- NULL when unknown
+    geom            geometry(MultiPolygon, 4326)        -- NULL when unknown
+);
+CREATE INDEX units_geom_gist ON units USING gist (geom);
+CREATE INDEX units_parent ON units (parent_code);
+
+-- Crimes, road accidents and administrative offences in one table.
+-- kind: 1 crime, 2 accident, 3 offence (analytics.Kind).
+CREATE TABLE events (
+    id            bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    kind          smallint NOT NULL CHECK (kind BETWEEN 1 AND 3),
+    source_id     text COLLATE "C" NOT NULL CHECK (source_id <> ''),
+    occurred_at   timestamptz NOT NULL,
+    lon           double precision CHECK (lon BETWEEN -180 AND 180),
+    lat           double precision CHECK (lat BETWEEN -90 AND 90),
+    -- Derived from lon/lat so the two can never disagree; NULL without location.
+    geom          geometry(Point, 4326) GENERATED ALWAYS AS (ST_Point(lon, lat, 4326)) STORED,
+    -- H3 cell at resolution 15, the uint64 index as a signed bigint bit pattern.
+    h3            bigint,
+    category      text,
+    region_code   text COLLATE "C",
+    district_code text COLLATE "C",
+    mahalla_code  text COLLATE "C",
+    article       text,               -- crime and offence
+    severity      smallint NOT NULL DEFAULT 0, -- crime: 0 unknown .. 4 especially grave
+    flags         smallint NOT NULL DEFAULT 0, -- crime: analytics.Flags bits
+    killed        integer NOT NULL DEFAULT 0,  -- accident
+    injured       integer NOT NULL DEFAULT 0,  -- accident
+    vehicle       text,                         -- accident
+    fine          double precision NOT NULL DEFAULT 0, -- offence
+    CONSTRAINT events_kind_source_id UNIQUE (kind, source_id)
+);
+CREATE INDEX events_geom_gist ON events USING gist (geom);
+CREATE INDEX events_occurred_at_brin ON events USING brin (occurred_at);
+CREATE INDEX events_region ON events (region_code);
+CREATE INDEX events_district ON events (district_code);
+CREATE INDEX events_mahalla ON events (mahalla_code);
+
+-- Views for QGIS and other desktop clients: one per kind, one per level,
+-- each with an integer key (id) and a typed geometry column (geom).
+CREATE VIEW crimes AS
+SELECT id, source_id, occurred_at, category, article, severity,
+       (flags & 1) <> 0 AS juvenile, (flags & 2) <> 0 AS recidivist,
+       (flags & 4) <> 0 AS domestic, (flags & 8) <> 0 AS alcohol,
+       (flags & 16) <> 0 AS drugs, (flags & 32) <> 0 AS public_place,
+       (flags & 64) <> 0 AS solved,
+       region_code, district_code, mahalla_code, h3, geom
+FROM events WHERE kind = 1;
+
+CREATE VIEW accidents AS
+SELECT id, source_id, occurred_at, category, killed, injured, vehicle,
+       region_code, district_code, mahalla_code, h3, geom
+FROM events WHERE kind = 2;
+
+CREATE VIEW offences AS
+SELECT id, source_id, occurred_at, category, article, fine,
+       region_code, district_code, mahalla_code, h3, geom
+FROM events WHERE kind = 3;
+
+CREATE VIEW regions AS
+SELECT id, code, names->>'uz' AS name_uz, names->>'uz-Cyrl' AS name_uz_cyrl,
+       names->>'ru' AS name_ru, names->>'en' AS name_en,
+       population, population_year, geom
+FROM units WHERE level = 'region';
+
+CREATE VIEW districts AS
+SELECT id, code, parent_code AS region_code,
+       names->>'uz' AS name_uz, names->>'uz-Cyrl' AS name_uz_cyrl,
+       names->>'ru' AS name_ru, names->>'en' AS name_en,
+       population, population_year, geom
+FROM units WHERE level = 'district';
+
+CREATE VIEW mahallas AS
+SELECT id, code, parent_code AS district_code,
+       names->>'uz' AS name_uz, names->>'uz-Cyrl' AS name_uz_cyrl,
+       names->>'ru' AS name_ru, names->>'en' AS name_en,
+       population, population_year, geom
+FROM units WHERE level = 'mahalla';
+
+-- +goose Down
+DROP VIEW IF EXISTS mahallas, districts, regions, offences, accidents, crimes;
+DROP TABLE IF EXISTS events;
+DROP TABLE IF EXISTS units;

@@ -1,0 +1,43 @@
+package postgis_test
+
+import (
+	"testing"
+
+	"github.com/crimemap/crimemap/store"
+	"github.com/crimemap/crimemap/store/postgis"
+	"github.com/crimemap/crimemap/store/postgis/pgtest"
+	"github.com/crimemap/crimemap/store/storetest"
+)
+
+func open(t testing.TB) *postgis.Store {
+	s, err := postgis.Open(t.Context(), pgtest.URL(t), nil)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func TestConformance(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) store.Store { return open(t) })
+}
+
+func BenchmarkPutEvents1M(b *testing.B) {
+	storetest.BenchmarkPutEvents(b, 1_000_000, 100_000, func(b *testing.B) store.Store { return open(b) })
+}
+
+// TestBulkKeepsIndexes checks a batch large enough to drop and rebuild the
+// secondary indexes leaves them all in place.
+func TestBulkKeepsIndexes(t *testing.T) {
+	s := open(t)
+	if _, err := s.PutEvents(t.Context(), storetest.SyntheticEvents(30000, 2)); err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	if err := s.Pool().QueryRow(t.Context(), `SELECT count(*) FROM pg_indexes WHERE tablename = 'events'`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if n != 7 { // pkey, unique, gist, brin, 3 btrees
+		t.Errorf("events has %d indexes after a bulk put, want 7", n)
+	}
+}
