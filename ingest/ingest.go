@@ -281,18 +281,20 @@ func Run(ctx context.Context, src io.Reader, opts Options, sink Sink) (Summary, 
 	}
 	start := time.Now()
 	seen := newSeenSet()
-	batch := make([]analytics.Event, 0, min(opts.BatchSize, 1<<16))
+	// The sink runs in its own goroutine so that parsing the next batch
+	// overlaps storing this one (the database and the parser each keep a
+	// core busy). Two buffers circulate: one filling, one being stored.
+	st := newSinkRunner(ctx, cancel, sink, opts, min(opts.BatchSize, 1<<16))
+	defer st.stop()
+	batch := st.buffer()
 	flush := func() error {
 		if len(batch) == 0 {
 			return nil
 		}
-		res, err := sink(ctx, batch)
-		if err != nil {
-			return fmt.Errorf("storing %d events: %w", len(batch), err)
+		if err := st.submit(batch); err != nil {
+			return err
 		}
-		sum.Store.Add(res)
-		opts.Logger.Debug("ingest batch stored", "events", len(batch), "inserted", res.Inserted, "updated", res.Updated, "unchanged", res.Unchanged)
-		batch = batch[:0]
+		batch = st.buffer()
 		return nil
 	}
 	reject := func(r Reject) error {
@@ -309,7 +311,7 @@ func Run(ctx context.Context, src io.Reader, opts Options, sink Sink) (Summary, 
 		select {
 		case <-c.done:
 		case <-ctx.Done():
-			return sum, ctx.Err()
+			return st.finish(&sum, ctx.Err())
 		}
 		for i := range c.out {
 			o := &c.out[i]
@@ -337,7 +339,7 @@ func Run(ctx context.Context, src io.Reader, opts Options, sink Sink) (Summary, 
 			batch = append(batch, o.ev)
 			if len(batch) >= opts.BatchSize {
 				if err := flush(); err != nil {
-					return sum, err
+					return st.finish(&sum, err)
 				}
 			}
 		}
@@ -351,9 +353,12 @@ func Run(ctx context.Context, src io.Reader, opts Options, sink Sink) (Summary, 
 		}
 	}
 	if err := ctx.Err(); err != nil {
-		return sum, err
+		return st.finish(&sum, err)
 	}
 	if err := flush(); err != nil {
+		return st.finish(&sum, err)
+	}
+	if _, err := st.finish(&sum, nil); err != nil {
 		return sum, err
 	}
 	if rw != nil {
