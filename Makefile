@@ -15,10 +15,11 @@ test:
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 15m ./...
 
-## bench: Go benchmarks, then the `crimemap bench` table
+## bench: Go benchmarks, then the `crimemap bench` table (BENCH_DB=postgres://... adds PostGIS;
+## CRIMEMAP_TEST_DATABASE_URL is used when set)
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 30m ./...
-	$(GO) run ./cmd/crimemap bench --events $(BENCH_EVENTS)
+	$(GO) run ./cmd/crimemap bench --events $(BENCH_EVENTS) $(if $(BENCH_DB),--database-url '$(BENCH_DB)')
 
 ## build: the binary in ./bin
 build:
