@@ -85,8 +85,11 @@ func seedDemo(ctx context.Context, env *environment, st store.Store, o demoOptio
 		return fmt.Errorf("demo events: %w", err)
 	}
 	from, to, _ := demo.Period(cfg)
+	if loc, err := time.LoadLocation("Asia/Tashkent"); err == nil {
+		from, to = from.In(loc), to.In(loc)
+	}
 	fmt.Fprintf(env.stdout, "  units:  %d new, %d updated, %d unchanged\n", ur.Inserted, ur.Updated, ur.Unchanged)
-	fmt.Fprintf(env.stdout, "  events: %d new, %d updated, %d unchanged (%s to %s) in %s\n",
+	fmt.Fprintf(env.stdout, "  events: %d new, %d updated, %d unchanged (%s up to %s, Asia/Tashkent) in %s\n",
 		er.Inserted, er.Updated, er.Unchanged, from.Format("2006-01-02"), to.Format("2006-01-02"), time.Since(start).Round(time.Millisecond))
 	fmt.Fprintf(env.stdout, "  %s\n", demo.Attribution)
 	return nil
