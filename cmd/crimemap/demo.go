@@ -73,13 +73,15 @@ func seedDemo(ctx context.Context, env *environment, st store.Store, o demoOptio
 	}
 	var er store.Result
 	cfg := demo.Config{Seed: o.seed, Now: o.now, Scale: o.scale, BatchSize: 50000}
-	err = demo.Events(ctx, cfg, units, func(batch []analytics.Event) error {
-		r, err := st.PutEvents(ctx, batch)
-		if err != nil {
-			return fmt.Errorf("store demo events: %w", err)
-		}
-		er.Add(r)
-		return nil
+	err = store.WithBulkLoad(ctx, st, int(300_000*o.scale), func(ctx context.Context) error {
+		return demo.Events(ctx, cfg, units, func(batch []analytics.Event) error {
+			r, err := st.PutEvents(ctx, batch)
+			if err != nil {
+				return fmt.Errorf("store demo events: %w", err)
+			}
+			er.Add(r)
+			return nil
+		})
 	})
 	if err != nil {
 		return fmt.Errorf("demo events: %w", err)

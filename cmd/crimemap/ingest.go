@@ -94,7 +94,15 @@ func cmdIngest(ctx context.Context, env *environment, args []string) error {
 		opts.Progress = ingest.NewProgressBar(out).Update
 	}
 
-	sum, runErr := ingest.Run(ctx, bufio.NewReaderSize(f, 1<<20), opts, st.PutEvents)
+	// A large file is loaded in a bulk session: the store may drop its
+	// secondary indexes once and rebuild them at the end (estimate ~100
+	// bytes a row; the store decides whether it is worth it).
+	var sum ingest.Summary
+	runErr := store.WithBulkLoad(ctx, st, int(opts.TotalBytes/100), func(ctx context.Context) error {
+		var err error
+		sum, err = ingest.Run(ctx, bufio.NewReaderSize(f, 1<<20), opts, st.PutEvents)
+		return err
+	})
 	if err := errors.Join(rbuf.Flush(), rf.Close()); err != nil && runErr == nil {
 		runErr = fmt.Errorf("write rejects file: %w", err)
 	}
