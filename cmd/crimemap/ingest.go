@@ -109,7 +109,9 @@ func cmdIngest(ctx context.Context, env *environment, args []string) error {
 	if sum.Rejected == 0 {
 		_ = os.Remove(*rejectsPath)
 	}
-	printIngestSummary(env, path, sum, *rejectsPath)
+	if sum.Rows > 0 || runErr == nil {
+		printIngestSummary(env, path, sum, *rejectsPath)
+	}
 	if runErr != nil {
 		return fmt.Errorf("ingest %s: %w (batches already reported as stored are kept; re-running the file is safe)", path, runErr)
 	}
