@@ -2,6 +2,7 @@ package postgis
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -10,6 +11,7 @@ import (
 	"github.com/crimemap/crimemap/store"
 	"github.com/crimemap/crimemap/store/internal/check"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // eventColumns are the stored event columns in staging/COPY order.
@@ -27,53 +29,61 @@ const createStage = `CREATE TEMP TABLE events_stage (
   flags smallint, killed integer, injured integer, vehicle text, fine double precision
 ) ON COMMIT DROP`
 
-const mergeStage = `WITH up AS (
-  INSERT INTO events (` + eventCols + `)
-  SELECT ` + eventCols + ` FROM events_stage
-  ON CONFLICT (kind, source_id) DO UPDATE SET
-    occurred_at = excluded.occurred_at, lon = excluded.lon, lat = excluded.lat, h3 = excluded.h3,
-    category = excluded.category, region_code = excluded.region_code,
-    district_code = excluded.district_code, mahalla_code = excluded.mahalla_code,
-    article = excluded.article, severity = excluded.severity, flags = excluded.flags,
-    killed = excluded.killed, injured = excluded.injured, vehicle = excluded.vehicle,
-    fine = excluded.fine
-  WHERE (events.occurred_at, events.lon, events.lat, events.h3, events.category,
-         events.region_code, events.district_code, events.mahalla_code, events.article,
-         events.severity, events.flags, events.killed, events.injured, events.vehicle, events.fine)
-    IS DISTINCT FROM
-        (excluded.occurred_at, excluded.lon, excluded.lat, excluded.h3, excluded.category,
-         excluded.region_code, excluded.district_code, excluded.mahalla_code, excluded.article,
-         excluded.severity, excluded.flags, excluded.killed, excluded.injured, excluded.vehicle,
-         excluded.fine)
-  RETURNING xmax = 0 AS inserted
-)
-SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM up`
+// eventDiffers is true when the stored row e differs from the staged s.
+const eventDiffers = `(e.occurred_at, e.lon, e.lat, e.h3, e.category, e.region_code, e.district_code,
+   e.mahalla_code, e.article, e.severity, e.flags, e.killed, e.injured, e.vehicle, e.fine)
+  IS DISTINCT FROM
+  (s.occurred_at, s.lon, s.lat, s.h3, s.category, s.region_code, s.district_code,
+   s.mahalla_code, s.article, s.severity, s.flags, s.killed, s.injured, s.vehicle, s.fine)`
 
-// Secondary indexes dropped and rebuilt around a bulk merge. The unique
-// (kind, source_id) index stays: ON CONFLICT needs it.
-var bulkIndexes = [...]struct{ name, def string }{
-	{"events_geom_gist", "CREATE INDEX events_geom_gist ON events USING gist (geom)"},
-	{"events_occurred_at_brin", "CREATE INDEX events_occurred_at_brin ON events USING brin (occurred_at)"},
-	{"events_region", "CREATE INDEX events_region ON events (region_code)"},
-	{"events_district", "CREATE INDEX events_district ON events (district_code)"},
-	{"events_mahalla", "CREATE INDEX events_mahalla ON events (mahalla_code)"},
-}
+// mergeClassify counts the staged events that are new and those that
+// differ from the stored row, so a re-put of unchanged data runs one read
+// and writes nothing.
+const mergeClassify = `SELECT count(*) FILTER (WHERE e.kind IS NULL),
+  count(*) FILTER (WHERE e.kind IS NOT NULL AND ` + eventDiffers + `)
+FROM events_stage s LEFT JOIN events e ON e.kind = s.kind AND e.source_id = s.source_id`
 
-// bulkFactor: a batch of n events drops the secondary indexes and rebuilds
-// them after the merge when the table holds fewer than bulkFactor*n rows.
-// Measured here (PostgreSQL 15, PostGIS 3.3, 2 cores): inserting into the
-// GiST index costs ~12 us per row, the btrees ~1.5 us, while a sorted
-// rebuild of all five costs ~3.5 us per row of the whole table. Dropping
-// the indexes takes an ACCESS EXCLUSIVE lock on events until commit, so
-// readers wait for such a batch (bulk loads, not live feeds).
-const (
-	bulkFactor = 4
-	bulkMin    = 20_000 // smaller batches never rebuild
-)
+// mergeInsert adds the staged events that are new. A conflicting row is
+// left alone (not even locked): mergeUpdate decides about it.
+const mergeInsert = `INSERT INTO events (` + eventCols + `)
+SELECT ` + eventCols + ` FROM events_stage
+ON CONFLICT (kind, source_id) DO NOTHING`
+
+// mergeUpdate rewrites the stored events whose data differ from the staged
+// ones. It runs as its own statement after mergeInsert, so under READ
+// COMMITTED it also sees a row another transaction committed meanwhile;
+// rows mergeInsert just wrote equal their staged copy and are not touched.
+const mergeUpdate = `UPDATE events e SET
+  occurred_at = s.occurred_at, lon = s.lon, lat = s.lat, h3 = s.h3, category = s.category,
+  region_code = s.region_code, district_code = s.district_code, mahalla_code = s.mahalla_code,
+  article = s.article, severity = s.severity, flags = s.flags, killed = s.killed,
+  injured = s.injured, vehicle = s.vehicle, fine = s.fine
+FROM events_stage s
+WHERE e.kind = s.kind AND e.source_id = s.source_id AND ` + eventDiffers
+
+// Batches smaller than bulkMin never drop indexes; dropping one takes an
+// ACCESS EXCLUSIVE lock on events until commit, so readers (QGIS) wait for
+// such a batch: bulk loads, not live feeds.
+const bulkMin = 20_000
+
+// estRowBytes converts the heap size of events into an estimated row count
+// for the rebuild decision (a stored synthetic event takes ~190 bytes with
+// tuple header and line pointer). Dead tuples count too; it only needs to
+// be roughly right, and it costs no scan.
+const estRowBytes = 190
 
 // PutEvents upserts events by (kind, source_id) in one transaction. Events
 // are validated first (see package store/internal/check); an invalid one
 // fails the whole batch with store.ErrInvalid and nothing is written.
+//
+// Fast path: the batch (deduplicated in Go) is COPYed straight into events
+// under a savepoint; if every event is new that is all, and they are all
+// Inserted. If the unique (kind, source_id) index rejects one (an event
+// exists already, or a concurrent transaction inserted it), the savepoint
+// is rolled back and the batch goes the merge path: COPY into a temporary
+// staging table, INSERT ... ON CONFLICT DO NOTHING for the new events, then
+// UPDATE for the stored events whose data differ. Unchanged events are not
+// written (not even locked).
 func (s *Store) PutEvents(ctx context.Context, events []analytics.Event) (store.Result, error) {
 	var res store.Result
 	events, dups, err := check.Events(events)
@@ -90,55 +100,119 @@ func (s *Store) PutEvents(ctx context.Context, events []analytics.Event) (store.
 		return res, fmt.Errorf("postgis put events: %w", translate(ctx, err))
 	}
 	defer s.rollback(ctx, tx)
-	if _, err := tx.Exec(ctx, createStage); err != nil {
-		return res, fmt.Errorf("postgis put events: staging: %w", translate(ctx, err))
-	}
-	vals := make([]any, len(eventColumns))
-	src := pgx.CopyFromSlice(len(events), func(i int) ([]any, error) {
-		return eventValues(vals, &events[i]), nil
-	})
-	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"events_stage"}, eventColumns[:], src); err != nil {
-		return res, fmt.Errorf("postgis put events: copy: %w", translate(ctx, err))
-	}
-	copied := time.Now()
-	rebuild := false
-	if len(events) >= bulkMin {
-		var n int
-		if err := tx.QueryRow(ctx, `SELECT count(*) FROM (SELECT FROM events LIMIT $1) t`,
-			bulkFactor*len(events)).Scan(&n); err != nil {
+
+	var rebuild []int // secondaryIndexes to rebuild after the write
+	// Inside a BulkLoad the indexes are BulkLoad's to drop and rebuild.
+	if len(events) >= bulkMin && s.bulk.active.Load() == 0 {
+		var size int64
+		if err := tx.QueryRow(ctx, `SELECT pg_relation_size('events')`).Scan(&size); err != nil {
 			return res, fmt.Errorf("postgis put events: %w", translate(ctx, err))
 		}
-		rebuild = n < bulkFactor*len(events)
-	}
-	if rebuild {
-		for _, ix := range bulkIndexes {
-			if _, err := tx.Exec(ctx, `DROP INDEX IF EXISTS `+ix.name); err != nil {
-				return res, fmt.Errorf("postgis put events: drop index: %w", translate(ctx, err))
+		rows := float64(size / estRowBytes)
+		for i, ix := range secondaryIndexes {
+			if rows < ix.batchFactor*float64(len(events)) {
+				if _, err := tx.Exec(ctx, ix.drop); err != nil {
+					return res, fmt.Errorf("postgis put events: drop index: %w", translate(ctx, err))
+				}
+				rebuild = append(rebuild, i)
 			}
 		}
 	}
-	var ins, upd int
-	if err := tx.QueryRow(ctx, mergeStage).Scan(&ins, &upd); err != nil {
-		return res, fmt.Errorf("postgis put events: merge: %w", translate(ctx, err))
+
+	vals := make([]any, len(eventColumns))
+	src := func() pgx.CopyFromSource {
+		return pgx.CopyFromSlice(len(events), func(i int) ([]any, error) {
+			return eventValues(vals, &events[i]), nil
+		})
 	}
-	merged := time.Now()
-	if rebuild {
-		if _, err := tx.Exec(ctx, `SET LOCAL maintenance_work_mem = '256MB'`); err != nil {
+	path := "copy"
+	if _, err := tx.Exec(ctx, `SAVEPOINT put_events`); err != nil {
+		return res, fmt.Errorf("postgis put events: %w", translate(ctx, err))
+	}
+	_, err = tx.CopyFrom(ctx, pgx.Identifier{"events"}, eventColumns[:], src())
+	var pe *pgconn.PgError
+	switch {
+	case err == nil:
+		res.Inserted = len(events)
+	case errors.As(err, &pe) && pe.Code == "23505" && pe.ConstraintName == "events_kind_source_id":
+		path = "merge"
+		if _, err := tx.Exec(ctx, `ROLLBACK TO SAVEPOINT put_events`); err != nil {
 			return res, fmt.Errorf("postgis put events: %w", translate(ctx, err))
 		}
-		for _, ix := range bulkIndexes {
+		if res, err = s.mergeEvents(ctx, tx, src()); err != nil {
+			return store.Result{}, err
+		}
+	default:
+		return res, fmt.Errorf("postgis put events: copy: %w", translate(ctx, err))
+	}
+	written := time.Now()
+	if len(rebuild) > 0 {
+		if _, err := tx.Exec(ctx, `SET LOCAL maintenance_work_mem = '256MB'`); err != nil {
+			return store.Result{}, fmt.Errorf("postgis put events: %w", translate(ctx, err))
+		}
+		for _, i := range rebuild {
+			ix := &secondaryIndexes[i]
 			if _, err := tx.Exec(ctx, ix.def); err != nil {
-				return res, fmt.Errorf("postgis put events: rebuild %s: %w", ix.name, translate(ctx, err))
+				return store.Result{}, fmt.Errorf("postgis put events: rebuild %s: %w", ix.name, translate(ctx, err))
+			}
+			if ix.constraint != "" {
+				if _, err := tx.Exec(ctx, ix.constraint); err != nil {
+					return store.Result{}, fmt.Errorf("postgis put events: rebuild %s: %w", ix.name, translate(ctx, err))
+				}
 			}
 		}
 	}
 	if err := tx.Commit(ctx); err != nil {
-		return res, fmt.Errorf("postgis put events: commit: %w", translate(ctx, err))
+		return store.Result{}, fmt.Errorf("postgis put events: commit: %w", translate(ctx, err))
 	}
-	s.log.Debug("postgis put events", "events", len(events), "inserted", ins, "updated", upd,
-		"rebuilt_indexes", rebuild, "copy", copied.Sub(start), "merge", merged.Sub(copied),
-		"rebuild", time.Since(merged))
-	return store.Result{Inserted: ins, Updated: upd, Unchanged: len(events) - ins - upd + dups}, nil
+	s.log.Debug("postgis put events", "events", len(events), "path", path, "inserted", res.Inserted,
+		"updated", res.Updated, "rebuilt_indexes", len(rebuild), "write", written.Sub(start),
+		"rebuild", time.Since(written))
+	res.Unchanged = len(events) - res.Inserted - res.Updated + dups
+	return res, nil
+}
+
+// mergeEvents stages src and merges it into events (see PutEvents),
+// returning the Inserted and Updated counts.
+func (s *Store) mergeEvents(ctx context.Context, tx pgx.Tx, src pgx.CopyFromSource) (store.Result, error) {
+	var res store.Result
+	if _, err := tx.Exec(ctx, createStage); err != nil {
+		return res, fmt.Errorf("postgis put events: staging: %w", translate(ctx, err))
+	}
+	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"events_stage"}, eventColumns[:], src); err != nil {
+		return res, fmt.Errorf("postgis put events: copy: %w", translate(ctx, err))
+	}
+	// Statistics let the planner choose between index lookups (a small
+	// batch against a large table) and a hash join.
+	if _, err := tx.Exec(ctx, `ANALYZE events_stage`); err != nil {
+		return res, fmt.Errorf("postgis put events: %w", translate(ctx, err))
+	}
+	// Enough memory to hash a batch in one pass when the planner prefers a
+	// hash join to index lookups.
+	if _, err := tx.Exec(ctx, `SET LOCAL work_mem = '64MB'`); err != nil {
+		return res, fmt.Errorf("postgis put events: %w", translate(ctx, err))
+	}
+	var fresh, changed int
+	if err := tx.QueryRow(ctx, mergeClassify).Scan(&fresh, &changed); err != nil {
+		return res, fmt.Errorf("postgis put events: merge: %w", translate(ctx, err))
+	}
+	// fresh and changed come from one snapshot; the writes below recheck
+	// against rows committed since, and their counts are the ones reported.
+	if fresh > 0 {
+		tag, err := tx.Exec(ctx, mergeInsert)
+		if err != nil {
+			return res, fmt.Errorf("postgis put events: merge: %w", translate(ctx, err))
+		}
+		res.Inserted = int(tag.RowsAffected())
+	}
+	if changed > 0 || res.Inserted < fresh {
+		tag, err := tx.Exec(ctx, mergeUpdate)
+		if err != nil {
+			return res, fmt.Errorf("postgis put events: merge: %w", translate(ctx, err))
+		}
+		res.Updated = int(tag.RowsAffected())
+	}
+	return res, nil
 }
 
 // eventValues fills vals with e's columns in eventColumns order.
@@ -221,7 +295,8 @@ func (s *Store) Events(ctx context.Context, q store.EventQuery) (store.EventPage
 		w.add("geom && ST_MakeEnvelope($%d, $%d, $%d, $%d, 4326)", q.BBox.Min[0], q.BBox.Min[1], q.BBox.Max[0], q.BBox.Max[1])
 	}
 	if q.Unit != "" {
-		w.add("(region_code = $%[1]d OR district_code = $%[1]d OR mahalla_code = $%[1]d)", q.Unit)
+		// The expression of the events_units GIN index.
+		w.add("ARRAY[region_code, district_code, mahalla_code] @> ARRAY[$%d::text]", q.Unit)
 	}
 	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
 	if err != nil {

@@ -2,12 +2,15 @@
 // pgx/v5 (pgxpool). It is the production store: durable, shared, GiST
 // indexed, with SQL views QGIS opens directly (see migrations/README.md).
 //
-// PutEvents is a bulk path: the batch is COPYed (binary) into a temporary
-// staging table and merged with one INSERT ... SELECT ... ON CONFLICT
-// (kind, source_id) DO UPDATE ... WHERE the row IS DISTINCT FROM the new
-// one, all in one transaction. When a batch is large relative to the table
-// the secondary indexes are dropped before the merge and rebuilt after it,
-// inside the same transaction (see bulkFactor).
+// PutEvents is a bulk path, one transaction per batch: the batch is COPYed
+// (binary) straight into events under a savepoint; only when the unique
+// (kind, source_id) index rejects a row does it roll back to the savepoint
+// and merge through a temporary staging table (count new/changed, INSERT
+// ... ON CONFLICT DO NOTHING, UPDATE the rows that differ), so unchanged
+// rows are never written. When a batch is large relative to the table the
+// secondary indexes are dropped and rebuilt inside the same transaction
+// (see secondaryIndexes), except inside a BulkLoad, which drops them once
+// for the whole import and rebuilds them at its end.
 package postgis
 
 import (
@@ -39,6 +42,7 @@ import (
 type Store struct {
 	pool *pgxpool.Pool
 	log  *slog.Logger
+	bulk bulkState
 }
 
 var _ store.Store = (*Store)(nil)
@@ -62,6 +66,11 @@ func Open(ctx context.Context, url string, log *slog.Logger) (*Store, error) {
 	if err := s.migrate(ctx); err != nil {
 		pool.Close()
 		return nil, err
+	}
+	// A process that died inside BulkLoad left indexes dropped.
+	if err := s.repairIndexes(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("postgis store: restore indexes: %w", err)
 	}
 	log.Debug("postgis store open", "host", cfg.ConnConfig.Host, "database", cfg.ConnConfig.Database)
 	return s, nil
