@@ -6,6 +6,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,6 +14,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/crimemap/crimemap/analytics"
@@ -30,9 +33,12 @@ import (
 // FileName is the database file Open creates in its directory.
 const FileName = "crimemap.db"
 
-// chunkRows is how many events one multi-row upsert statement carries
+// chunkRows is how many events one multi-row insert statement carries
 // (17 parameters each, well under SQLite's 32766 limit).
 const chunkRows = 256
+
+// busyTimeoutMS is how long a connection waits for another's write lock.
+const busyTimeoutMS = "10000"
 
 // Store is the SQLite store. It is safe for concurrent use; writes are
 // serialised by SQLite (BEGIN IMMEDIATE with a busy timeout).
@@ -40,6 +46,12 @@ type Store struct {
 	db   *sql.DB
 	log  *slog.Logger
 	path string
+
+	// Background builds of the lazy indexes (see ensureIndexes).
+	bgCtx    context.Context
+	bgStop   context.CancelFunc
+	building atomic.Bool
+	builds   sync.WaitGroup
 }
 
 var _ store.Store = (*Store)(nil)
@@ -56,11 +68,11 @@ func Open(ctx context.Context, dir string, log *slog.Logger) (*Store, error) {
 	path := filepath.Join(dir, FileName)
 	dsn := "file:" + strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(path) +
 		"?_txlock=immediate" +
-		"&_pragma=busy_timeout(10000)" +
+		"&_pragma=busy_timeout(" + busyTimeoutMS + ")" +
 		"&_pragma=journal_mode(WAL)" +
 		"&_pragma=synchronous(NORMAL)" +
 		"&_pragma=foreign_keys(1)" +
-		"&_pragma=cache_size(-65536)" + // 64 MiB page cache per connection
+		"&_pragma=cache_size(-262144)" + // 256 MiB page cache per connection
 		"&_pragma=temp_store(MEMORY)"
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
@@ -68,10 +80,13 @@ func Open(ctx context.Context, dir string, log *slog.Logger) (*Store, error) {
 	}
 	db.SetMaxIdleConns(4)
 	s := &Store{db: db, log: log, path: path}
+	s.bgCtx, s.bgStop = context.WithCancel(context.Background())
 	if err := s.migrate(ctx); err != nil {
+		s.bgStop()
 		db.Close()
 		return nil, err
 	}
+	s.ensureIndexes(ctx)
 	log.Debug("sqlite store open", "path", path)
 	return s, nil
 }
@@ -102,8 +117,13 @@ func (s *Store) Ping(ctx context.Context) error {
 	return translate(ctx, s.db.PingContext(ctx))
 }
 
-// Close closes the database.
-func (s *Store) Close() error { return s.db.Close() }
+// Close stops a background index build (it rolls back; the next Open or
+// Events retries) and closes the database.
+func (s *Store) Close() error {
+	s.bgStop()
+	s.builds.Wait()
+	return s.db.Close()
+}
 
 // translate maps driver errors to the store's domain errors.
 func translate(ctx context.Context, err error) error {
@@ -297,33 +317,47 @@ const eventCols = "kind, source_id, occurred_at, lon, lat, h3, category, region_
 
 const nEventCols = 17
 
-// upsertEvents returns the upsert of n events. RETURNING id yields a row for
-// every inserted or changed event (none for an unchanged one); new rows get
-// ids above the table's maximum before the batch.
-func upsertEvents(n int) string {
+// insertEvents returns the insert of n events. OR FAIL: a constraint
+// violation ends the statement without a statement journal (PutEvents rolls
+// the whole transaction back on any error anyway). With skipExisting, rows
+// whose (kind, source_id) is already stored are skipped (DO NOTHING, no
+// write) and RowsAffected counts the inserted ones.
+func insertEvents(n int, skipExisting bool) string {
 	var b strings.Builder
-	b.WriteString("INSERT INTO events (" + eventCols + ") VALUES ")
+	b.Grow(60 + len(eventCols) + n*36)
+	b.WriteString("INSERT OR FAIL INTO events (" + eventCols + ") VALUES ")
 	for i := range n {
 		if i > 0 {
 			b.WriteByte(',')
 		}
 		b.WriteString("(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
 	}
-	b.WriteString(` ON CONFLICT (kind, source_id) DO UPDATE SET
-  occurred_at = excluded.occurred_at, lon = excluded.lon, lat = excluded.lat, h3 = excluded.h3,
-  category = excluded.category, region_code = excluded.region_code,
-  district_code = excluded.district_code, mahalla_code = excluded.mahalla_code,
-  article = excluded.article, severity = excluded.severity, flags = excluded.flags,
-  killed = excluded.killed, injured = excluded.injured, vehicle = excluded.vehicle, fine = excluded.fine
-WHERE (occurred_at, lon, lat, h3, category, region_code, district_code, mahalla_code,
-       article, severity, flags, killed, injured, vehicle, fine)
-  IS NOT (excluded.occurred_at, excluded.lon, excluded.lat, excluded.h3, excluded.category,
-       excluded.region_code, excluded.district_code, excluded.mahalla_code, excluded.article,
-       excluded.severity, excluded.flags, excluded.killed, excluded.injured, excluded.vehicle,
-       excluded.fine)
-RETURNING id`)
+	if skipExisting {
+		b.WriteString(" ON CONFLICT (kind, source_id) DO NOTHING")
+	}
 	return b.String()
 }
+
+// lookupEvents returns the select of the id and stored columns of the
+// events of one kind (the last parameter) among n source ids (the first n):
+// a loop over the ids seeking each in the unique index, no temporary b-tree.
+func lookupEvents(n int) string {
+	var b strings.Builder
+	b.WriteString("WITH v(sid) AS (VALUES ")
+	for i := range n {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString("(?)")
+	}
+	b.WriteString(") SELECT id, " + eventCols + " FROM v CROSS JOIN events WHERE kind = ? AND source_id = v.sid")
+	return b.String()
+}
+
+const updateEvent = `UPDATE OR FAIL events SET occurred_at = ?, lon = ?, lat = ?, h3 = ?, category = ?,
+  region_code = ?, district_code = ?, mahalla_code = ?, article = ?, severity = ?, flags = ?,
+  killed = ?, injured = ?, vehicle = ?, fine = ?
+WHERE kind = ? AND source_id = ?`
 
 // appendEventArgs appends e's 17 column values in eventCols order.
 func appendEventArgs(args []any, e *analytics.Event) []any {
@@ -340,29 +374,170 @@ func appendEventArgs(args []any, e *analytics.Event) []any {
 		nullString(e.Vehicle), e.Fine)
 }
 
-// Secondary indexes dropped and rebuilt around a bulk load; the unique
-// (kind, source_id) index stays (ON CONFLICT needs it). Must match
-// migrations/sqlite.
-var bulkIndexes = [...]struct{ name, def string }{
-	{"events_occurred_at", "CREATE INDEX events_occurred_at ON events (occurred_at)"},
-	{"events_region", "CREATE INDEX events_region ON events (region_code)"},
-	{"events_district", "CREATE INDEX events_district ON events (district_code)"},
-	{"events_mahalla", "CREATE INDEX events_mahalla ON events (mahalla_code)"},
+// lookupRows is how many source ids one lookup statement carries.
+const lookupRows = 500
+
+// storedEvent is an event as its columns store it, comparable with ==.
+type storedEvent struct {
+	occurred                                              int64
+	lonValid, latValid                                    bool
+	lon, lat                                              float64
+	cell                                                  int64
+	category, region, district, mahalla, article, vehicle string
+	severity, flags, killed, injured                      int64
+	fine                                                  float64
 }
 
-// bulkFactor: a batch of n events drops the secondary indexes and rebuilds
-// them (sorted, after the upserts, in the same transaction) when the table
-// holds fewer than bulkFactor*n rows. Measured here: maintaining the four
-// indexes row by row costs ~6 us per event, rebuilding them ~3.5 us per
-// row of the table. Readers keep their WAL snapshot meanwhile.
+func toStored(e *analytics.Event) storedEvent {
+	s := storedEvent{
+		occurred: e.OccurredAt.UnixMicro(), cell: int64(e.Cell),
+		category: e.Category, region: e.Region, district: e.District, mahalla: e.Mahalla,
+		article: e.Article, vehicle: e.Vehicle,
+		severity: int64(e.Severity), flags: int64(e.Flags), killed: int64(e.Killed), injured: int64(e.Injured),
+		fine: e.Fine,
+	}
+	if e.HasLocation {
+		s.lonValid, s.latValid, s.lon, s.lat = true, true, e.Lon, e.Lat
+	}
+	return s
+}
+
+// lazyIndexes are the secondary event indexes (see migrations/sqlite) that a
+// bulk PutEvents drops and that are rebuilt, sorted in one pass, in the
+// background by the next Events call or Open that finds one missing.
+// Queries are correct without them (full scans), only slower. Must match
+// migrations/sqlite.
+var lazyIndexes = [...]struct{ name, def string }{
+	{"events_occurred_at", "CREATE INDEX IF NOT EXISTS events_occurred_at ON events (occurred_at)"},
+}
+
+// A batch of at least bulkMin events drops the lazy indexes when the table
+// holds fewer than bulkFactor times as many rows (estimated by max(id); the
+// store never deletes). Measured on modernc.org/sqlite: maintaining the
+// occurred_at index row by row costs 3-4 us per inserted event, rebuilding
+// it about 1.3 us per row of the table, once for a whole multi-batch import.
 const (
-	bulkFactor = 2
-	bulkMin    = 20_000 // smaller batches never rebuild
+	bulkMin    = 20_000
+	bulkFactor = 4
+)
+
+type rowQuerier interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// lazyIndexCount returns how many lazy indexes exist.
+func lazyIndexCount(ctx context.Context, q rowQuerier) (int, error) {
+	var n int
+	err := q.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'events' AND name IN (`+lazyIndexNames+`)`).Scan(&n)
+	return n, err
+}
+
+var lazyIndexNames = func() string {
+	var b strings.Builder
+	for i, ix := range lazyIndexes {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString("'" + ix.name + "'")
+	}
+	return b.String()
+}()
+
+// dropLazyIndexes drops the lazy indexes in tx and reports whether there
+// were any.
+func dropLazyIndexes(ctx context.Context, tx *sql.Tx) (bool, error) {
+	n, err := lazyIndexCount(ctx, tx)
+	if err != nil || n == 0 {
+		return false, err
+	}
+	for _, ix := range lazyIndexes {
+		if _, err := tx.ExecContext(ctx, `DROP INDEX IF EXISTS `+ix.name); err != nil {
+			return false, err
+		}
+	}
+	return true, nil
+}
+
+// ensureIndexes starts building the missing lazy indexes in the background
+// unless all exist or a build is running. The build does not wait for the
+// write lock: while another transaction writes (an import), it gives up and
+// the next call tries again.
+func (s *Store) ensureIndexes(ctx context.Context) {
+	if n, err := lazyIndexCount(ctx, s.db); err != nil || n == len(lazyIndexes) {
+		return
+	}
+	if !s.building.CompareAndSwap(false, true) {
+		return
+	}
+	s.builds.Add(1)
+	go func() {
+		defer s.builds.Done()
+		defer s.building.Store(false)
+		start := time.Now()
+		built, err := s.buildIndexes(s.bgCtx)
+		switch {
+		case err != nil && s.bgCtx.Err() == nil:
+			s.log.Warn("sqlite index build", "err", err)
+		case built:
+			s.log.Info("sqlite indexes built", "took", time.Since(start))
+		}
+	}()
+}
+
+// buildIndexes creates the missing lazy indexes in one transaction, unless
+// another connection holds the write lock.
+func (s *Store) buildIndexes(ctx context.Context) (built bool, err error) {
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return false, err
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, `PRAGMA busy_timeout = 0`); err != nil {
+		return false, err
+	}
+	defer func() {
+		if _, rerr := conn.ExecContext(context.Background(), `PRAGMA busy_timeout = `+busyTimeoutMS); rerr != nil {
+			// Do not return a connection without its timeout to the pool.
+			conn.Raw(func(any) error { return driver.ErrBadConn })
+		}
+	}()
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		if errors.Is(translate(ctx, err), store.ErrConflict) {
+			return false, nil // busy: a writer is at work; retry on a later call
+		}
+		return false, err
+	}
+	defer s.rollback(tx)
+	if n, err := lazyIndexCount(ctx, tx); err != nil || n == len(lazyIndexes) {
+		return false, err
+	}
+	for _, ix := range lazyIndexes {
+		if _, err := tx.ExecContext(ctx, ix.def); err != nil {
+			return false, fmt.Errorf("%s: %w", ix.name, err)
+		}
+	}
+	return true, tx.Commit()
+}
+
+// Event states while a batch is written.
+const (
+	stateNew       uint8 = iota // not stored: insert
+	stateUnchanged              // stored with the same data
+	stateChanged                // stored with other data: update
+	stateInserted               // inserted by this batch
 )
 
 // PutEvents upserts events by (kind, source_id) in one transaction. Events
 // are validated first (see package store/internal/check); an invalid one
 // fails the whole batch with store.ErrInvalid and nothing is written.
+//
+// New events go in with multi-row INSERTs that skip stored keys (DO
+// NOTHING, which writes nothing); from the first chunk that met a stored key
+// on, the rest of the batch is looked up first and compared in Go, so only
+// changed events are updated and a re-put of the same events reads but
+// writes nothing. A batch of at least bulkMin events drops the lazily built
+// indexes (see lazyIndexes) instead of updating them row by row.
 func (s *Store) PutEvents(ctx context.Context, events []analytics.Event) (store.Result, error) {
 	var res store.Result
 	events, dups, err := check.Events(events)
@@ -378,85 +553,274 @@ func (s *Store) PutEvents(ctx context.Context, events []analytics.Event) (store.
 		return res, fmt.Errorf("sqlite put events: %w", translate(ctx, err))
 	}
 	defer s.rollback(tx)
+	// Ids are max(id)+1 (INTEGER PRIMARY KEY, never near 2^63), so the rows
+	// this batch inserts are exactly those above maxID.
 	var maxID int64
 	if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(id), 0) FROM events`).Scan(&maxID); err != nil {
 		return res, fmt.Errorf("sqlite put events: %w", translate(ctx, err))
 	}
-	rebuild := false
-	if len(events) >= bulkMin {
-		var n int
-		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM events LIMIT ?)`,
-			bulkFactor*len(events)).Scan(&n); err != nil {
-			return res, fmt.Errorf("sqlite put events: %w", translate(ctx, err))
-		}
-		rebuild = n < bulkFactor*len(events)
-	}
-	if rebuild {
-		for _, ix := range bulkIndexes {
-			if _, err := tx.ExecContext(ctx, `DROP INDEX IF EXISTS `+ix.name); err != nil {
-				return res, fmt.Errorf("sqlite put events: drop index: %w", translate(ctx, err))
-			}
+	dropped := false
+	if len(events) >= bulkMin && maxID < int64(bulkFactor*len(events)) {
+		if dropped, err = dropLazyIndexes(ctx, tx); err != nil {
+			return res, fmt.Errorf("sqlite put events: drop index: %w", translate(ctx, err))
 		}
 	}
-	full, err := tx.PrepareContext(ctx, upsertEvents(min(chunkRows, len(events))))
-	if err != nil {
-		return res, fmt.Errorf("sqlite put events: %w", translate(ctx, err))
-	}
-	defer full.Close()
-	args := make([]any, 0, chunkRows*nEventCols)
-	for start := 0; start < len(events); start += chunkRows {
-		chunk := events[start:min(start+chunkRows, len(events))]
-		args = args[:0]
-		for i := range chunk {
-			args = appendEventArgs(args, &chunk[i])
-		}
-		stmt := full
-		if len(chunk) < chunkRows && start > 0 {
-			if stmt, err = tx.PrepareContext(ctx, upsertEvents(len(chunk))); err != nil {
-				return store.Result{}, fmt.Errorf("sqlite put events: %w", translate(ctx, err))
-			}
-			defer stmt.Close()
-		}
-		n, ins, err := countReturned(ctx, stmt, args, maxID)
-		if err != nil {
-			return store.Result{}, fmt.Errorf("sqlite put events: %w", translate(ctx, err))
-		}
-		res.Inserted += ins
-		res.Updated += n - ins
-		res.Unchanged += len(chunk) - n
-	}
-	if rebuild {
-		for _, ix := range bulkIndexes {
-			if _, err := tx.ExecContext(ctx, ix.def); err != nil {
-				return store.Result{}, fmt.Errorf("sqlite put events: rebuild %s: %w", ix.name, translate(ctx, err))
-			}
-		}
+	if res, err = putEvents(ctx, tx, events, maxID); err != nil {
+		return store.Result{}, fmt.Errorf("sqlite put events: %w", translate(ctx, err))
 	}
 	if err := tx.Commit(); err != nil {
 		return store.Result{}, fmt.Errorf("sqlite put events: commit: %w", translate(ctx, err))
+	}
+	if dropped {
+		s.log.Debug("sqlite bulk put dropped lazy indexes", "events", len(events))
 	}
 	res.Unchanged += dups
 	return res, nil
 }
 
-// countReturned runs the upsert and counts returned ids, and those above maxID.
-func countReturned(ctx context.Context, stmt *sql.Stmt, args []any, maxID int64) (n, inserted int, err error) {
-	rows, err := stmt.QueryContext(ctx, args...)
+// putEvents writes events (validated, without duplicate keys) in tx.
+func putEvents(ctx context.Context, tx *sql.Tx, events []analytics.Event, maxID int64) (store.Result, error) {
+	var res store.Result
+	w := newEventWriter(ctx, tx)
+	defer w.close()
+	state := make([]uint8, len(events))
+	start := 0
+	if maxID > 0 {
+		// Optimistic: insert chunks skipping stored keys while none is met.
+		for start < len(events) {
+			end := min(start+chunkRows, len(events))
+			n, err := w.insert(events[start:end], true)
+			if err != nil {
+				return res, err
+			}
+			res.Inserted += n
+			if n < end-start {
+				break
+			}
+			start = end
+		}
+		if start == len(events) {
+			return res, nil
+		}
+		// events[start:] from the chunk that met stored keys: look them up.
+		// That chunk's rows are all stored now, its new ones above maxID.
+		rest := events[start:]
+		if err := lookup(ctx, tx, rest, state[start:], maxID); err != nil {
+			return res, fmt.Errorf("lookup: %w", err)
+		}
+		for i := start; i < min(start+chunkRows, len(events)); i++ {
+			if state[i] == stateNew {
+				return res, fmt.Errorf("event %d %q not stored after insert", events[i].Kind, events[i].SourceID)
+			}
+		}
+	}
+	r, err := w.write(events[start:], state[start:])
+	res.Add(r)
+	return res, err
+}
+
+// lookup sets state[i] for the stored events among events: stateInserted
+// for ids above maxID, stateUnchanged for those identical to events[i] and
+// stateChanged for those that differ; absent ones stay stateNew.
+func lookup(ctx context.Context, tx *sql.Tx, events []analytics.Event, state []uint8, maxID int64) error {
+	var byKind [4][]int32 // indexes into events by kind
+	for i := range events {
+		k := events[i].Kind
+		byKind[k] = append(byKind[k], int32(i))
+	}
+	var full *sql.Stmt
+	defer func() {
+		if full != nil {
+			full.Close()
+		}
+	}()
+	pos := make(map[string]int32, lookupRows)
+	args := make([]any, 0, lookupRows+1)
+	sc := newEventScanner()
+	var id int64
+	dest := append([]any{&id}, sc.dest...)
+	var e analytics.Event
+	for kind, idx := range byKind {
+		for start := 0; start < len(idx); start += lookupRows {
+			chunk := idx[start:min(start+lookupRows, len(idx))]
+			clear(pos)
+			args = args[:0]
+			for _, i := range chunk {
+				pos[events[i].SourceID] = i
+				args = append(args, events[i].SourceID)
+			}
+			args = append(args, int64(kind))
+			var stmt *sql.Stmt
+			var err error
+			switch {
+			case len(chunk) == lookupRows && full != nil:
+				stmt = full
+			case len(chunk) == lookupRows:
+				if full, err = tx.PrepareContext(ctx, lookupEvents(lookupRows)); err != nil {
+					return err
+				}
+				stmt = full
+			default:
+				if stmt, err = tx.PrepareContext(ctx, lookupEvents(len(chunk))); err != nil {
+					return err
+				}
+				defer stmt.Close()
+			}
+			rows, err := stmt.QueryContext(ctx, args...)
+			if err != nil {
+				return err
+			}
+			for rows.Next() {
+				dest[len(dest)-1] = &e.Fine
+				if err := rows.Scan(dest...); err != nil {
+					rows.Close()
+					return err
+				}
+				sc.fill(&e)
+				i, ok := pos[e.SourceID]
+				if !ok {
+					rows.Close()
+					return fmt.Errorf("lookup returned unexpected source id %q", e.SourceID)
+				}
+				st := toStored(&e)
+				st.lonValid, st.latValid = sc.lon.Valid, sc.lat.Valid
+				switch {
+				case id > maxID:
+					state[i] = stateInserted
+				case st == toStored(&events[i]):
+					state[i] = stateUnchanged
+				default:
+					state[i] = stateChanged
+				}
+			}
+			if err := rows.Close(); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// eventWriter inserts and updates events in one transaction, preparing each
+// statement shape once.
+type eventWriter struct {
+	ctx     context.Context
+	tx      *sql.Tx
+	full    [2]*sql.Stmt // chunkRows-row inserts, without and with skipExisting
+	upd     *sql.Stmt
+	args    []any
+	pending []int32
+}
+
+func newEventWriter(ctx context.Context, tx *sql.Tx) *eventWriter {
+	return &eventWriter{ctx: ctx, tx: tx, args: make([]any, 0, chunkRows*nEventCols)}
+}
+
+func (w *eventWriter) close() {
+	for _, st := range append(w.full[:], w.upd) {
+		if st != nil {
+			st.Close()
+		}
+	}
+}
+
+// insert inserts events (at most chunkRows) in one statement and returns
+// how many rows it inserted.
+func (w *eventWriter) insert(events []analytics.Event, skipExisting bool) (int, error) {
+	w.args = w.args[:0]
+	for i := range events {
+		w.args = appendEventArgs(w.args, &events[i])
+	}
+	return w.exec(len(events), skipExisting)
+}
+
+func (w *eventWriter) exec(n int, skipExisting bool) (int, error) {
+	k := 0
+	if skipExisting {
+		k = 1
+	}
+	stmt := w.full[k]
+	var err error
+	switch {
+	case n == chunkRows && stmt != nil:
+	case n == chunkRows:
+		if stmt, err = w.tx.PrepareContext(w.ctx, insertEvents(n, skipExisting)); err != nil {
+			return 0, err
+		}
+		w.full[k] = stmt
+	default:
+		if stmt, err = w.tx.PrepareContext(w.ctx, insertEvents(n, skipExisting)); err != nil {
+			return 0, err
+		}
+		defer stmt.Close()
+	}
+	r, err := stmt.ExecContext(w.ctx, w.args...)
 	if err != nil {
-		return 0, 0, err
+		return 0, err
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return 0, 0, err
+	if !skipExisting {
+		return n, nil
+	}
+	got, err := r.RowsAffected()
+	return int(got), err
+}
+
+// write inserts the events in state stateNew, updates those in
+// stateChanged and counts the stateUnchanged ones (stateInserted ones are
+// counted by the caller).
+func (w *eventWriter) write(events []analytics.Event, state []uint8) (store.Result, error) {
+	var res store.Result
+	flush := func() error {
+		if len(w.pending) == 0 {
+			return nil
 		}
-		n++
-		if id > maxID {
-			inserted++
+		w.args = w.args[:0]
+		for _, i := range w.pending {
+			w.args = appendEventArgs(w.args, &events[i])
+		}
+		n, err := w.exec(len(w.pending), false)
+		res.Inserted += n
+		w.pending = w.pending[:0]
+		return err
+	}
+	for i := range events {
+		switch state[i] {
+		case stateNew:
+			w.pending = append(w.pending, int32(i))
+			if len(w.pending) == chunkRows {
+				if err := flush(); err != nil {
+					return res, err
+				}
+			}
+		case stateUnchanged:
+			res.Unchanged++
+		case stateInserted: // counted by the insert that skipped stored keys
+		case stateChanged:
+			if err := w.update(&events[i]); err != nil {
+				return res, err
+			}
+			res.Updated++
+		default:
+			return res, fmt.Errorf("event %q: unexpected state %d", events[i].SourceID, state[i])
 		}
 	}
-	return n, inserted, rows.Err()
+	return res, flush()
+}
+
+func (w *eventWriter) update(e *analytics.Event) error {
+	if w.upd == nil {
+		var err error
+		if w.upd, err = w.tx.PrepareContext(w.ctx, updateEvent); err != nil {
+			return err
+		}
+	}
+	// eventCols order is kind, source_id, then the rest; SET takes the
+	// rest and WHERE the key.
+	args := appendEventArgs(w.args[:0], e)
+	kind, sid := args[0], args[1]
+	args = append(args[:copy(args, args[2:])], kind, sid)
+	_, err := w.upd.ExecContext(w.ctx, args...)
+	return err
 }
 
 // eventScanner scans event rows into a reused Event.
@@ -481,6 +845,12 @@ func (s *eventScanner) scan(rows *sql.Rows, e *analytics.Event) error {
 	if err := rows.Scan(s.dest...); err != nil {
 		return err
 	}
+	s.fill(e)
+	return nil
+}
+
+// fill sets e from the scanned columns but Fine (scanned into e directly).
+func (s *eventScanner) fill(e *analytics.Event) {
 	e.Kind = analytics.Kind(s.kind)
 	e.SourceID = s.sid.String
 	e.OccurredAt = time.UnixMicro(s.occurred).UTC()
@@ -491,7 +861,6 @@ func (s *eventScanner) scan(rows *sql.Rows, e *analytics.Event) error {
 	e.Article, e.Vehicle = s.article.String, s.vehicle.String
 	e.Severity, e.Flags = analytics.Severity(s.severity), analytics.Flags(s.flags)
 	e.Killed, e.Injured = int32(s.killed), int32(s.injured)
-	return nil
 }
 
 // Events returns one page of events matching q and the total count.
@@ -501,6 +870,7 @@ func (s *Store) Events(ctx context.Context, q store.EventQuery) (store.EventPage
 	if err != nil {
 		return page, err
 	}
+	s.ensureIndexes(ctx)
 	var where []string
 	var args []any
 	if q.Kind != 0 {
