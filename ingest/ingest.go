@@ -131,6 +131,10 @@ type Options struct {
 	Progress func(Progress)
 	// TotalBytes is the input size for Progress (0 when unknown).
 	TotalBytes int64
+	// SinkWorkers is how many batches may be stored at once (default 1).
+	// Use more only with a sink that writes concurrently (PostGIS does;
+	// the embedded SQLite store has one writer). Each batch stays atomic.
+	SinkWorkers int
 	// Workers converting rows in parallel (default GOMAXPROCS).
 	Workers int
 	// Logger gets one line per sink batch at debug level (default: none).

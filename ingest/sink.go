@@ -9,8 +9,12 @@ import (
 	"github.com/crimemap/crimemap/store"
 )
 
-// sinkRunner stores batches in a goroutine of its own, one at a time and in
-// order, while the caller fills the next batch.
+// sinkRunner stores batches in goroutines of their own while the caller
+// fills the next batch: one at a time and in order by default, or
+// Options.SinkWorkers at once for stores that write concurrently (PostGIS).
+// Each batch stays one atomic sink call; batches of one run never share a
+// key (duplicates are rejected before batching), so their order does not
+// matter.
 type sinkRunner struct {
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -21,41 +25,63 @@ type sinkRunner struct {
 	done   chan struct{}
 	once   sync.Once
 
-	// written by the goroutine, read after done is closed
+	mu  sync.Mutex // guards res and err while workers run
 	res store.Result
 	err error
 }
 
 func newSinkRunner(ctx context.Context, cancel context.CancelFunc, sink Sink, opts Options, capHint int) *sinkRunner {
+	workers := max(opts.SinkWorkers, 1)
 	r := &sinkRunner{
 		ctx: ctx, cancel: cancel, sink: sink, opts: &opts,
 		jobs: make(chan []analytics.Event, 1),
-		free: make(chan []analytics.Event, 2),
+		free: make(chan []analytics.Event, workers+1),
 		done: make(chan struct{}),
 	}
-	for range 2 {
+	for range workers + 1 {
 		r.free <- make([]analytics.Event, 0, capHint)
 	}
-	go r.loop()
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r.loop()
+		}()
+	}
+	go func() {
+		wg.Wait()
+		close(r.done)
+	}()
 	return r
 }
 
 func (r *sinkRunner) loop() {
-	defer close(r.done)
 	for batch := range r.jobs {
-		if r.err != nil {
+		if r.failed() {
 			continue // drain after a failure
 		}
 		res, err := r.sink(r.ctx, batch)
+		r.mu.Lock()
 		if err != nil {
-			r.err = fmt.Errorf("storing %d events: %w", len(batch), err)
+			if r.err == nil {
+				r.err = fmt.Errorf("storing %d events: %w", len(batch), err)
+			}
+			r.mu.Unlock()
 			r.cancel()
 			continue
 		}
 		r.res.Add(res)
+		r.mu.Unlock()
 		r.opts.Logger.Debug("ingest batch stored", "events", len(batch), "inserted", res.Inserted, "updated", res.Updated, "unchanged", res.Unchanged)
 		r.free <- batch[:0]
 	}
+}
+
+func (r *sinkRunner) failed() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.err != nil
 }
 
 // buffer returns an empty batch to fill, waiting for one to come back from

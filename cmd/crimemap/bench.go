@@ -96,7 +96,7 @@ func benchIngest(ctx context.Context, name string, st store.Store, units []geo.U
 	if _, err := st.PutUnits(ctx, units); err != nil {
 		return benchResult{}, fmt.Errorf("%s: units: %w", name, err)
 	}
-	opts := ingest.Options{Kind: analytics.KindCrime, Format: ingest.FormatCSV, Index: geo.NewIndex(units)}
+	opts := ingest.Options{Kind: analytics.KindCrime, Format: ingest.FormatCSV, Index: geo.NewIndex(units), SinkWorkers: sinkWorkers(st)}
 	start := time.Now()
 	var sum ingest.Summary
 	err := store.WithBulkLoad(ctx, st, bytes.Count(csv, []byte{'\n'}), func(ctx context.Context) error {

@@ -77,6 +77,7 @@ func cmdIngest(ctx context.Context, env *environment, args []string) error {
 	}
 	opts.Index = geo.NewIndex(units)
 	opts.Logger = log
+	opts.SinkWorkers = sinkWorkers(st)
 	if len(units) == 0 {
 		fmt.Fprintln(env.stderr, "note: the store has no boundaries yet; every event will be unassigned (import boundaries first with 'crimemap boundaries import')")
 	}
@@ -188,4 +189,14 @@ func cmdBoundariesImport(ctx context.Context, env *environment, args []string) e
 		fmt.Fprintf(w, "  repaired %s\n", r)
 	}
 	return nil
+}
+
+// sinkWorkers is how many batches to store at once: PostGIS takes
+// concurrent COPYs on separate connections (its backend is the bottleneck
+// of a load, and a second one uses the second core); SQLite has one writer.
+func sinkWorkers(st store.Store) int {
+	if st.Backend() == "postgis" {
+		return 2
+	}
+	return 1
 }
