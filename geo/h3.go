@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/paulmach/orb"
 	"github.com/uber/h3-go/v4"
 )
 
@@ -57,4 +58,21 @@ func CellParent(cell uint64, res int) uint64 {
 func CellToLatLng(cell uint64) (lat, lon float64) {
 	ll := h3.Cell(cell).LatLng()
 	return ll.Lat, ll.Lng
+}
+
+// CellBoundary returns the cell's boundary as a closed ring (lon/lat),
+// counter-clockwise as GeoJSON wants.
+func CellBoundary(cell uint64) orb.Ring {
+	b := h3.Cell(cell).Boundary()
+	ring := make(orb.Ring, 0, len(b)+1)
+	for _, ll := range b {
+		ring = append(ring, orb.Point{ll.Lng, ll.Lat})
+	}
+	if len(ring) > 0 {
+		ring = append(ring, ring[0])
+	}
+	if ring.Orientation() == orb.CW {
+		ring.Reverse()
+	}
+	return ring
 }
