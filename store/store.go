@@ -50,6 +50,18 @@ type Store interface {
 	ScanEvents(ctx context.Context, fn func(*analytics.Event) error) error
 	// Counts reports how many units and events are stored.
 	Counts(ctx context.Context) (Counts, error)
+
+	// DataVersion returns a number that strictly increases with every
+	// committed PutUnits or PutEvents that inserted or updated something
+	// (a write that leaves everything unchanged keeps it). It is persisted
+	// in the database and bumped in the writing transaction, so every
+	// process using the same database sees it: a caller that read version
+	// v and then the data, and later reads v again, saw the data current
+	// as of v. It is one cheap read, meant for polling (e.g. rebuilding an
+	// in-memory snapshot after an import made by another process). Read it
+	// before scanning: a write committing during the scan then shows as a
+	// newer version on the next poll.
+	DataVersion(ctx context.Context) (int64, error)
 }
 
 // Result counts what a write did.

@@ -58,6 +58,18 @@ CREATE INDEX events_occurred_at_brin ON events USING brin (occurred_at);
 -- identical in queries, or the planner will not use it.
 CREATE INDEX events_units ON events USING gin ((ARRAY[region_code, district_code, mahalla_code]));
 
+-- One row: data_version increases in every committed transaction of the
+-- store that inserted or updated units or events (store.Store.DataVersion),
+-- so a server sees imports made by another process with one cheap read.
+-- The store bumps it as the last statement of the write, so the row lock is
+-- held only until commit. Anything that writes units or events by hand
+-- should bump it too: UPDATE meta SET data_version = data_version + 1.
+CREATE TABLE meta (
+    id           boolean PRIMARY KEY DEFAULT true CHECK (id),
+    data_version bigint NOT NULL
+);
+INSERT INTO meta (id, data_version) VALUES (true, 1);
+
 -- Views for QGIS and other desktop clients: one per kind, one per level,
 -- each with an integer key (id) and a typed geometry column (geom).
 CREATE VIEW crimes AS
@@ -101,5 +113,6 @@ FROM units WHERE level = 'mahalla';
 
 -- +goose Down
 DROP VIEW IF EXISTS mahallas, districts, regions, offences, accidents, crimes;
+DROP TABLE IF EXISTS meta;
 DROP TABLE IF EXISTS events;
 DROP TABLE IF EXISTS units;

@@ -51,6 +51,18 @@ CREATE UNIQUE INDEX events_kind_source_id ON events (kind, source_id);
 -- lazily (store/sqlite: lazyIndexes).
 CREATE INDEX events_occurred_at ON events (occurred_at);
 
+-- One row: data_version increases in every committed transaction of the
+-- store that inserted or updated units or events (store.Store.DataVersion),
+-- so a server sees imports made by another process with one cheap read.
+-- Anything that writes units or events by hand should bump it too:
+-- UPDATE meta SET data_version = data_version + 1.
+CREATE TABLE meta (
+    id           INTEGER PRIMARY KEY CHECK (id = 1),
+    data_version INTEGER NOT NULL
+) STRICT;
+INSERT INTO meta (id, data_version) VALUES (1, 1);
+
 -- +goose Down
+DROP TABLE IF EXISTS meta;
 DROP TABLE IF EXISTS events;
 DROP TABLE IF EXISTS units;

@@ -114,6 +114,24 @@ func (s *Store) Close() error {
 	return nil
 }
 
+// bumpVersion increases meta.data_version in tx. Writers call it as their
+// last statement before commit: the row lock it takes serialises bumps
+// (so versions strictly increase in commit order) and is held only until
+// the commit right after it.
+func bumpVersion(ctx context.Context, tx pgx.Tx) error {
+	_, err := tx.Exec(ctx, `UPDATE meta SET data_version = data_version + 1`)
+	return err
+}
+
+// DataVersion implements store.Store: meta.data_version.
+func (s *Store) DataVersion(ctx context.Context) (int64, error) {
+	var v int64
+	if err := s.pool.QueryRow(ctx, `SELECT data_version FROM meta`).Scan(&v); err != nil {
+		return 0, fmt.Errorf("postgis data version: %w", translate(ctx, err))
+	}
+	return v, nil
+}
+
 // translate maps pgx errors to the store's domain errors.
 func translate(ctx context.Context, err error) error {
 	if err == nil {
@@ -211,6 +229,11 @@ func (s *Store) PutUnits(ctx context.Context, units []geo.Unit) (store.Result, e
 	}
 	if err := br.Close(); err != nil {
 		return store.Result{}, fmt.Errorf("postgis put units: %w", translate(ctx, err))
+	}
+	if res.Inserted+res.Updated > 0 {
+		if err := bumpVersion(ctx, tx); err != nil {
+			return store.Result{}, fmt.Errorf("postgis put units: %w", translate(ctx, err))
+		}
 	}
 	if err := tx.Commit(ctx); err != nil {
 		return store.Result{}, fmt.Errorf("postgis put units: commit: %w", translate(ctx, err))

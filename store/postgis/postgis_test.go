@@ -29,6 +29,18 @@ func TestConformance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) store.Store { return open(t) })
 }
 
+func TestConformanceShared(t *testing.T) {
+	storetest.RunShared(t, func(t *testing.T) (store.Store, store.Store) {
+		a, url := openURL(t)
+		b, err := postgis.Open(t.Context(), url, nil)
+		if err != nil {
+			t.Fatalf("Open: %v", err)
+		}
+		t.Cleanup(func() { b.Close() })
+		return a, b
+	})
+}
+
 func BenchmarkPutEvents1M(b *testing.B) {
 	storetest.BenchmarkPutEvents(b, 1_000_000, 100_000, func(b *testing.B) store.Store { return open(b) })
 }
@@ -47,4 +59,8 @@ func TestBulkKeepsIndexes(t *testing.T) {
 	if n != 5 { // pkey, unique, gist, brin, unit codes
 		t.Errorf("events has %d indexes after a bulk put, want 5", n)
 	}
+}
+
+func BenchmarkScanEvents1M(b *testing.B) {
+	storetest.BenchmarkScanEvents(b, 1_000_000, func(b *testing.B) store.Store { return open(b) })
 }

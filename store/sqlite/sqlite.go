@@ -151,6 +151,22 @@ func translate(ctx context.Context, err error) error {
 	return err
 }
 
+// bumpVersion increases meta.data_version in tx (writes are serialised by
+// BEGIN IMMEDIATE, so versions strictly increase in commit order).
+func bumpVersion(ctx context.Context, tx *sql.Tx) error {
+	_, err := tx.ExecContext(ctx, `UPDATE meta SET data_version = data_version + 1`)
+	return err
+}
+
+// DataVersion implements store.Store: meta.data_version.
+func (s *Store) DataVersion(ctx context.Context) (int64, error) {
+	var v int64
+	if err := s.db.QueryRowContext(ctx, `SELECT data_version FROM meta`).Scan(&v); err != nil {
+		return 0, fmt.Errorf("sqlite data version: %w", translate(ctx, err))
+	}
+	return v, nil
+}
+
 // rollback ends tx after a failure, logging a failed rollback.
 func (s *Store) rollback(tx *sql.Tx) {
 	if err := tx.Rollback(); err != nil && !errors.Is(err, sql.ErrTxDone) {
@@ -219,6 +235,11 @@ func (s *Store) PutUnits(ctx context.Context, units []geo.Unit) (store.Result, e
 			res.Inserted++
 		default:
 			res.Updated++
+		}
+	}
+	if res.Inserted+res.Updated > 0 {
+		if err := bumpVersion(ctx, tx); err != nil {
+			return store.Result{}, fmt.Errorf("sqlite put units: %w", translate(ctx, err))
 		}
 	}
 	if err := tx.Commit(); err != nil {
@@ -567,6 +588,11 @@ func (s *Store) PutEvents(ctx context.Context, events []analytics.Event) (store.
 	}
 	if res, err = putEvents(ctx, tx, events, maxID); err != nil {
 		return store.Result{}, fmt.Errorf("sqlite put events: %w", translate(ctx, err))
+	}
+	if res.Inserted+res.Updated > 0 {
+		if err := bumpVersion(ctx, tx); err != nil {
+			return store.Result{}, fmt.Errorf("sqlite put events: %w", translate(ctx, err))
+		}
 	}
 	if err := tx.Commit(); err != nil {
 		return store.Result{}, fmt.Errorf("sqlite put events: commit: %w", translate(ctx, err))
@@ -921,30 +947,6 @@ func (s *Store) Events(ctx context.Context, q store.EventQuery) (store.EventPage
 		return store.EventPage{}, fmt.Errorf("sqlite events: %w", translate(ctx, err))
 	}
 	return page, nil
-}
-
-// ScanEvents calls fn for every stored event (in id order); the *Event is
-// reused between calls. It stops at fn's first error and returns it.
-func (s *Store) ScanEvents(ctx context.Context, fn func(*analytics.Event) error) error {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+eventCols+` FROM events`)
-	if err != nil {
-		return fmt.Errorf("sqlite scan events: %w", translate(ctx, err))
-	}
-	defer rows.Close()
-	sc := newEventScanner()
-	var e analytics.Event
-	for rows.Next() {
-		if err := sc.scan(rows, &e); err != nil {
-			return fmt.Errorf("sqlite scan events: %w", translate(ctx, err))
-		}
-		if err := fn(&e); err != nil {
-			return err
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("sqlite scan events: %w", translate(ctx, err))
-	}
-	return nil
 }
 
 // Counts reports how many units (by level) and events (by kind) are stored.

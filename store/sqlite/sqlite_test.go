@@ -28,6 +28,22 @@ func TestConformance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) store.Store { return open(t) })
 }
 
+func TestConformanceShared(t *testing.T) {
+	storetest.RunShared(t, func(t *testing.T) (store.Store, store.Store) {
+		dir := t.TempDir()
+		var out [2]store.Store
+		for i := range out {
+			s, err := sqlite.Open(t.Context(), dir, nil)
+			if err != nil {
+				t.Fatalf("Open: %v", err)
+			}
+			t.Cleanup(func() { s.Close() })
+			out[i] = s
+		}
+		return out[0], out[1]
+	})
+}
+
 func TestReopen(t *testing.T) {
 	dir := t.TempDir()
 	events := storetest.SyntheticEvents(100, 1)
@@ -136,4 +152,8 @@ func TestMixedBatch(t *testing.T) {
 	if r, err := s.PutEvents(ctx, batch); err != nil || r != (store.Result{Unchanged: 3000}) {
 		t.Fatalf("re-put = %+v, %v", r, err)
 	}
+}
+
+func BenchmarkScanEvents1M(b *testing.B) {
+	storetest.BenchmarkScanEvents(b, 1_000_000, func(b *testing.B) store.Store { return open(b) })
 }

@@ -58,3 +58,43 @@ func BenchmarkPutEvents(b *testing.B, n, batch int, open func(b *testing.B) stor
 	b.ReportMetric(float64(n*iters)/ins.Seconds(), "insert-events/s")
 	b.ReportMetric(float64(n*iters)/reput.Seconds(), "reput-events/s")
 }
+
+// BenchmarkScanEvents loads n synthetic events into a fresh store from open
+// (with store.WithBulkLoad, untimed), then times full ScanEvents passes and
+// reports events/s. The callback reads a few fields, as a snapshot builder
+// would.
+func BenchmarkScanEvents(b *testing.B, n int, open func(b *testing.B) store.Store) {
+	events := SyntheticEvents(n, 1)
+	s := open(b)
+	err := store.WithBulkLoad(b.Context(), s, n, func(ctx context.Context) error {
+		_, err := PutBatches(ctx, s, events, 100_000)
+		return err
+	})
+	if err != nil {
+		b.Fatalf("load: %v", err)
+	}
+	events = nil
+	var sink int64
+	iters := 0
+	var took time.Duration
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		start := time.Now()
+		got := 0
+		err := s.ScanEvents(b.Context(), func(e *analytics.Event) error {
+			got++
+			sink += int64(e.Kind) + int64(len(e.SourceID)) + int64(len(e.Category)) + e.OccurredAt.Unix()
+			return nil
+		})
+		took += time.Since(start)
+		if err != nil || got != n {
+			b.Fatalf("scan: %d events, %v", got, err)
+		}
+		iters++
+	}
+	b.ReportMetric(float64(n*iters)/took.Seconds(), "events/s")
+	if sink == 42 {
+		b.Log(sink)
+	}
+}

@@ -50,6 +50,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"EventsPaging", testEventsPaging},
 		{"ScanEvents", testScanEvents},
 		{"Counts", testCounts},
+		{"DataVersion", testDataVersion},
 		{"Canceled", testCanceled},
 	}
 	for _, tt := range tests {
@@ -57,7 +58,97 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	}
 }
 
+// RunShared runs the checks that need two stores opened on the same
+// database (as two processes would): open must return a fresh, empty store
+// and a second one on its database, and arrange for both to be closed.
+func RunShared(t *testing.T, open func(t *testing.T) (store.Store, store.Store)) {
+	t.Run("DataVersionShared", func(t *testing.T) {
+		a, b := open(t)
+		testDataVersionShared(t, a, b)
+	})
+}
+
 func ctx(t *testing.T) context.Context { return t.Context() }
+
+func dataVersion(t *testing.T, s store.Store) int64 {
+	t.Helper()
+	v, err := s.DataVersion(ctx(t))
+	if err != nil {
+		t.Fatalf("DataVersion: %v", err)
+	}
+	return v
+}
+
+// testDataVersion checks DataVersion increases with every write that
+// inserts or updates, and only then.
+func testDataVersion(t *testing.T, s store.Store) {
+	v := dataVersion(t, s)
+	if again := dataVersion(t, s); again != v {
+		t.Fatalf("DataVersion changed without writes: %d, then %d", v, again)
+	}
+	step := func(what string, write func(), changes bool) {
+		t.Helper()
+		write()
+		got := dataVersion(t, s)
+		switch {
+		case changes && got <= v:
+			t.Errorf("after %s: DataVersion %d, want > %d", what, got, v)
+		case !changes && got != v:
+			t.Errorf("after %s: DataVersion %d, want %d (unchanged)", what, got, v)
+		}
+		v = got
+	}
+	units := fixtureUnits()
+	events := fixtureEvents()
+	step("PutUnits inserting", func() { mustPutUnits(t, s, units, store.Result{Inserted: 6}) }, true)
+	step("PutUnits unchanged", func() { mustPutUnits(t, s, units, store.Result{Unchanged: 6}) }, false)
+	step("PutUnits empty", func() { mustPutUnits(t, s, nil, store.Result{}) }, false)
+	units[1].Population++
+	step("PutUnits updating", func() { mustPutUnits(t, s, units, store.Result{Updated: 1, Unchanged: 5}) }, true)
+	step("PutEvents inserting", func() { mustPutEvents(t, s, events, store.Result{Inserted: 7}) }, true)
+	step("PutEvents unchanged", func() { mustPutEvents(t, s, events, store.Result{Unchanged: 7}) }, false)
+	step("PutEvents empty", func() { mustPutEvents(t, s, nil, store.Result{}) }, false)
+	events[3].Injured++
+	step("PutEvents updating", func() { mustPutEvents(t, s, events, store.Result{Updated: 1, Unchanged: 6}) }, true)
+	extra := analytics.Event{Kind: analytics.KindOffence, SourceID: "dv1", OccurredAt: t0}
+	step("PutEvents inserting one", func() {
+		mustPutEvents(t, s, append(events, extra), store.Result{Inserted: 1, Unchanged: 7})
+	}, true)
+	syn := SyntheticEvents(25000, 12) // the bulk path of some backends
+	step("PutEvents bulk inserting", func() { mustPutEvents(t, s, syn, store.Result{Inserted: len(syn)}) }, true)
+	step("PutEvents bulk unchanged", func() { mustPutEvents(t, s, syn, store.Result{Unchanged: len(syn)}) }, false)
+	step("PutEvents invalid", func() {
+		bad := append(slices.Clone(events), analytics.Event{Kind: 9, SourceID: "x", OccurredAt: t0})
+		if _, err := s.PutEvents(ctx(t), bad); !errors.Is(err, store.ErrInvalid) {
+			t.Fatalf("PutEvents invalid: %v, want ErrInvalid", err)
+		}
+	}, false)
+}
+
+// testDataVersionShared checks a write through one store shows in the
+// DataVersion of another on the same database.
+func testDataVersionShared(t *testing.T, a, b store.Store) {
+	va, vb := dataVersion(t, a), dataVersion(t, b)
+	if va != vb {
+		t.Fatalf("two stores on one database: DataVersion %d and %d", va, vb)
+	}
+	mustPutEvents(t, a, fixtureEvents(), store.Result{Inserted: 7})
+	v1 := dataVersion(t, b)
+	if v1 <= vb {
+		t.Errorf("after a write through the first store, the second's DataVersion is %d, want > %d", v1, vb)
+	}
+	if got := dataVersion(t, a); got != v1 {
+		t.Errorf("DataVersion %d through the writer, %d through the other", got, v1)
+	}
+	mustPutEvents(t, b, fixtureEvents(), store.Result{Unchanged: 7})
+	if got := dataVersion(t, a); got != v1 {
+		t.Errorf("after an unchanged re-put through the second store: DataVersion %d, want %d", got, v1)
+	}
+	mustPutUnits(t, b, fixtureUnits(), store.Result{Inserted: 6})
+	if got := dataVersion(t, a); got <= v1 {
+		t.Errorf("after PutUnits through the second store: DataVersion %d, want > %d", got, v1)
+	}
+}
 
 func testPing(t *testing.T, s store.Store) {
 	if err := s.Ping(ctx(t)); err != nil {

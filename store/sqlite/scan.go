@@ -1,0 +1,178 @@
+package sqlite
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"time"
+	"unsafe"
+
+	"github.com/crimemap/crimemap/analytics"
+	"github.com/crimemap/crimemap/store/internal/scan"
+	"modernc.org/libc"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+// ScanEvents calls fn for every stored event (in id order); the *Event is
+// reused between calls. It stops at fn's first error and returns it. All
+// events come from one read transaction (one statement).
+//
+// It is the source of in-memory snapshots, so it is built for throughput:
+// it bypasses database/sql and the driver's per-column driver.Value boxing
+// and reads the columns straight from the SQLite C API (modernc.org/sqlite/lib)
+// on a connection of its own, opened for the scan: integers and reals
+// unboxed, the time as integer microseconds, strings of the low-cardinality
+// columns interned per scan and source ids carved from shared blocks, so
+// a full scan makes a few hundred allocations, not millions.
+func (s *Store) ScanEvents(ctx context.Context, fn func(*analytics.Event) error) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("sqlite scan events: %w", err)
+	}
+	c, err := openRaw(s.path)
+	if err != nil {
+		return fmt.Errorf("sqlite scan events: %w", err)
+	}
+	defer c.close()
+	stmt, err := c.prepare(`SELECT ` + eventCols + ` FROM events`)
+	if err != nil {
+		return fmt.Errorf("sqlite scan events: %w", err)
+	}
+	defer sqlite3.Xsqlite3_finalize(c.tls, stmt)
+	var (
+		e   analytics.Event
+		str scan.Strings
+	)
+	tls := c.tls
+	for n := 0; ; n++ {
+		if n&4095 == 4095 {
+			if err := ctx.Err(); err != nil {
+				return fmt.Errorf("sqlite scan events: %w", err)
+			}
+		}
+		switch rc := sqlite3.Xsqlite3_step(tls, stmt); rc {
+		case sqlite3.SQLITE_ROW:
+		case sqlite3.SQLITE_DONE:
+			return nil
+		default:
+			return fmt.Errorf("sqlite scan events: %w", c.err(rc))
+		}
+		e.Kind = analytics.Kind(sqlite3.Xsqlite3_column_int64(tls, stmt, 0))
+		e.SourceID = str.Unique(c.text(stmt, 1))
+		e.OccurredAt = time.UnixMicro(sqlite3.Xsqlite3_column_int64(tls, stmt, 2)).UTC()
+		e.HasLocation = sqlite3.Xsqlite3_column_type(tls, stmt, 3) != sqlite3.SQLITE_NULL &&
+			sqlite3.Xsqlite3_column_type(tls, stmt, 4) != sqlite3.SQLITE_NULL
+		e.Lon, e.Lat = 0, 0
+		if e.HasLocation {
+			e.Lon = sqlite3.Xsqlite3_column_double(tls, stmt, 3)
+			e.Lat = sqlite3.Xsqlite3_column_double(tls, stmt, 4)
+		}
+		e.Cell = uint64(sqlite3.Xsqlite3_column_int64(tls, stmt, 5)) // NULL reads 0
+		e.Category = str.Intern(c.text(stmt, 6))
+		e.Region = str.Intern(c.text(stmt, 7))
+		e.District = str.Intern(c.text(stmt, 8))
+		e.Mahalla = str.Intern(c.text(stmt, 9))
+		e.Article = str.Intern(c.text(stmt, 10))
+		e.Severity = analytics.Severity(sqlite3.Xsqlite3_column_int64(tls, stmt, 11))
+		e.Flags = analytics.Flags(sqlite3.Xsqlite3_column_int64(tls, stmt, 12))
+		e.Killed = int32(sqlite3.Xsqlite3_column_int64(tls, stmt, 13))
+		e.Injured = int32(sqlite3.Xsqlite3_column_int64(tls, stmt, 14))
+		e.Vehicle = str.Intern(c.text(stmt, 15))
+		e.Fine = sqlite3.Xsqlite3_column_double(tls, stmt, 16)
+		if err := fn(&e); err != nil {
+			return err
+		}
+	}
+}
+
+// rawConn is a connection through the SQLite C API, for ScanEvents.
+type rawConn struct {
+	tls *libc.TLS
+	db  uintptr
+}
+
+// openRaw opens path read-write (without creating it: the store's WAL
+// database needs its shared-memory file writable even to read) with the
+// store's busy timeout.
+func openRaw(path string) (_ *rawConn, err error) {
+	c := &rawConn{tls: libc.NewTLS()}
+	defer func() {
+		if err != nil {
+			c.close()
+		}
+	}()
+	name, err := libc.CString(path)
+	if err != nil {
+		return nil, err
+	}
+	defer libc.Xfree(c.tls, name)
+	pdb := libc.Xmalloc(c.tls, 8)
+	if pdb == 0 {
+		return nil, errors.New("out of memory")
+	}
+	defer libc.Xfree(c.tls, pdb)
+	*(*uintptr)(cptr(pdb)) = 0
+	rc := sqlite3.Xsqlite3_open_v2(c.tls, name, pdb, sqlite3.SQLITE_OPEN_READWRITE|sqlite3.SQLITE_OPEN_NOMUTEX, 0)
+	c.db = *(*uintptr)(cptr(pdb))
+	if rc != sqlite3.SQLITE_OK {
+		return nil, fmt.Errorf("open %s: %w", path, c.err(rc))
+	}
+	sqlite3.Xsqlite3_busy_timeout(c.tls, c.db, busyTimeout)
+	return c, nil
+}
+
+// busyTimeout is busyTimeoutMS as a number.
+const busyTimeout = 10000
+
+func (c *rawConn) close() {
+	if c.db != 0 {
+		sqlite3.Xsqlite3_close_v2(c.tls, c.db)
+		c.db = 0
+	}
+	c.tls.Close()
+}
+
+// prepare compiles one statement.
+func (c *rawConn) prepare(query string) (uintptr, error) {
+	q, err := libc.CString(query)
+	if err != nil {
+		return 0, err
+	}
+	defer libc.Xfree(c.tls, q)
+	pstmt := libc.Xmalloc(c.tls, 8)
+	if pstmt == 0 {
+		return 0, errors.New("out of memory")
+	}
+	defer libc.Xfree(c.tls, pstmt)
+	if rc := sqlite3.Xsqlite3_prepare_v2(c.tls, c.db, q, -1, pstmt, 0); rc != sqlite3.SQLITE_OK {
+		return 0, c.err(rc)
+	}
+	return *(*uintptr)(cptr(pstmt)), nil
+}
+
+// text returns column i of the current row as bytes owned by SQLite, valid
+// until the next step; nil for NULL or empty.
+func (c *rawConn) text(stmt uintptr, i int32) []byte {
+	p := sqlite3.Xsqlite3_column_text(c.tls, stmt, i)
+	if p == 0 {
+		return nil
+	}
+	n := sqlite3.Xsqlite3_column_bytes(c.tls, stmt, i)
+	if n <= 0 || n > math.MaxInt32 {
+		return nil
+	}
+	return unsafe.Slice((*byte)(cptr(p)), n)
+}
+
+func (c *rawConn) err(rc int32) error {
+	msg := ""
+	if c.db != 0 {
+		msg = libc.GoString(sqlite3.Xsqlite3_errmsg(c.tls, c.db))
+	}
+	return fmt.Errorf("sqlite error %d: %s", rc, msg)
+}
+
+// cptr converts an address of C memory (allocated by SQLite through
+// modernc.org/libc, outside the Go heap, so the garbage collector neither
+// moves nor frees it) to a pointer.
+func cptr(p uintptr) unsafe.Pointer { return *(*unsafe.Pointer)(unsafe.Pointer(&p)) }
