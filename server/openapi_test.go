@@ -14,7 +14,7 @@ import (
 // openapi.json (or described with another method), and the other way round.
 func TestOpenAPICoversRoutes(t *testing.T) {
 	var doc struct {
-		OpenAPI string                            `json:"openapi"`
+		OpenAPI string                                `json:"openapi"`
 		Paths   map[string]map[string]json.RawMessage `json:"paths"`
 	}
 	if err := json.Unmarshal(openAPI, &doc); err != nil {

@@ -18,8 +18,11 @@ import (
 
 // Config configures a Server.
 type Config struct {
-	Store  store.Store
-	Logger *slog.Logger
+	Store store.Store
+	// Snapshots serves the analytics endpoints (analytics.Live); until it
+	// has a snapshot they answer 503.
+	Snapshots Snapshots
+	Logger    *slog.Logger
 	// RequestTimeout bounds every request's context (default 30 s).
 	RequestTimeout time.Duration
 	// Location is the zone dates without a zone are read in (default
@@ -79,6 +82,9 @@ func (s *Server) routes() chi.Router {
 		r.Get("/units", s.handleUnits)
 		r.Get("/units/{code}", s.handleUnit)
 		r.Get("/events", s.handleEvents)
+		r.Get("/stats", s.handleStats)
+		r.Get("/series", s.handleSeries)
+		r.Get("/hexbins", s.handleHexbins)
 	})
 	return r
 }

@@ -6,7 +6,10 @@ import (
 	"net"
 	"time"
 
+	"github.com/crimemap/crimemap/analytics"
+	"github.com/crimemap/crimemap/geo"
 	"github.com/crimemap/crimemap/server"
+	"github.com/crimemap/crimemap/store"
 )
 
 func cmdServe(ctx context.Context, env *environment, args []string) error {
@@ -21,6 +24,7 @@ func cmdServe(ctx context.Context, env *environment, args []string) error {
 	demoScale := fs.Float64("demo-scale", 1, "event volume of the seeded demo (1 = about 265,000 events)")
 	tz := fs.String("tz", envOr(env, "CRIMEMAP_TZ", "Asia/Tashkent"), "zone for dates without one (env CRIMEMAP_TZ)")
 	timeout := fs.Duration("request-timeout", 30*time.Second, "per-request timeout")
+	watch := fs.Duration("reload-every", 5*time.Second, "how often to check the store for new data and rebuild the analytics snapshot")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -48,17 +52,33 @@ func cmdServe(ctx context.Context, env *environment, args []string) error {
 		notice = demoNotice
 	}
 
+	// The analytics snapshot: built once before serving, then rebuilt in
+	// the background whenever the store's data version changes (e.g. after
+	// an import by another process); readers never wait for a rebuild.
+	live := analytics.NewLive(st, func(ctx context.Context) ([]geo.Unit, error) {
+		return st.Units(ctx, store.UnitQuery{})
+	})
+	start := time.Now()
+	if err := live.Reload(ctx); err != nil {
+		return fmt.Errorf("build analytics snapshot: %w", err)
+	}
+	snap := live.Current()
+	log.Info("analytics snapshot built", "version", snap.Version(), "events", snap.Len(),
+		"bytes_per_event", fmt.Sprintf("%.1f", snap.BytesPerEvent()), "took", time.Since(start).Round(time.Millisecond))
+	go live.Watch(ctx, *watch, log)
+
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", *addr, err)
 	}
-	srv := server.New(server.Config{Store: st, Logger: log, RequestTimeout: *timeout, Location: loc, Notice: notice})
+	srv := server.New(server.Config{Store: st, Snapshots: live, Logger: log, RequestTimeout: *timeout, Location: loc, Notice: notice})
 	url := "http://" + ln.Addr().String()
 	fmt.Fprintf(env.stdout, "crimemap serving %s on %s\n", sf.describe(), url)
 	if notice != "" {
 		fmt.Fprintf(env.stdout, "  %s\n", notice)
 	}
 	fmt.Fprintf(env.stdout, "  try %s/v1/units?level=district  and  %s/openapi.json\n", url, url)
+	fmt.Fprintf(env.stdout, "      %s/v1/stats?level=district&period=%s&compare=previous,last_year&kind=crime\n", url, lastQuarter(time.Now(), loc))
 	return srv.Serve(ctx, ln)
 }
 
@@ -82,4 +102,15 @@ func cmdMigrate(ctx context.Context, env *environment, args []string) error {
 	defer st.Close()
 	fmt.Fprintf(env.stdout, "migrations applied to %s\n", sf.describe())
 	return nil
+}
+
+// lastQuarter names the last full quarter before now, e.g. "2026-Q3".
+func lastQuarter(now time.Time, loc *time.Location) string {
+	now = now.In(loc)
+	q := (int(now.Month())-1)/3 + 1
+	y := now.Year()
+	if q--; q == 0 {
+		q, y = 4, y-1
+	}
+	return fmt.Sprintf("%d-Q%d", y, q)
 }

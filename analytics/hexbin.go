@@ -1,0 +1,138 @@
+package analytics
+
+import (
+	"fmt"
+	"math/bits"
+	"runtime"
+	"slices"
+	"sync"
+
+	"github.com/crimemap/crimemap/geo"
+)
+
+// Hexbin resolutions a query may ask for.
+const (
+	MinHexbinRes = 5
+	MaxHexbinRes = 10
+)
+
+// Hexbins counts the matching events of q.Period per H3 cell at q.Res
+// (parents of the stored res-15 cells by geo.CellParent), sorted by cell.
+// Events without a location are counted in NoLocation.
+func (s *Snapshot) Hexbins(q HexbinQuery) (HexbinResult, error) {
+	res := HexbinResult{Snapshot: s.version, Res: q.Res}
+	if q.Res < MinHexbinRes || q.Res > MaxHexbinRes {
+		return res, fmt.Errorf("%w: res %d: want %d..%d", ErrBadQuery, q.Res, MinHexbinRes, MaxHexbinRes)
+	}
+	if err := checkPeriod(q.Period, "period"); err != nil {
+		return res, err
+	}
+	m, err := s.compile(q.Filter)
+	if err != nil {
+		return res, err
+	}
+	lo, hi := s.rowRange(q.Period.From, q.Period.To)
+
+	var t cellTable
+	if hi-lo < parallelRows || runtime.GOMAXPROCS(0) < 2 {
+		res.NoLocation = s.countCells(m, lo, hi, q.Res, &t)
+	} else {
+		mid := lo + (hi-lo)/2
+		var t2 cellTable
+		var nl2 int64
+		var wg sync.WaitGroup
+		wg.Go(func() { nl2 = s.countCells(m, mid, hi, q.Res, &t2) })
+		res.NoLocation = s.countCells(m, lo, mid, q.Res, &t)
+		wg.Wait()
+		res.NoLocation += nl2
+		t.merge(&t2)
+	}
+
+	res.Bins = make([]Hexbin, 0, t.n)
+	for i, k := range t.keys {
+		if k != 0 {
+			res.Bins = append(res.Bins, Hexbin{Cell: k, Count: t.vals[i]})
+		}
+	}
+	slices.SortFunc(res.Bins, func(a, b Hexbin) int {
+		switch {
+		case a.Cell < b.Cell:
+			return -1
+		case a.Cell > b.Cell:
+			return 1
+		}
+		return 0
+	})
+	return res, nil
+}
+
+// countCells adds the parents at res of the matching located rows of
+// [lo, hi) to t and returns the number of matching rows without location.
+func (s *Snapshot) countCells(m *matcher, lo, hi, res int, t *cellTable) int64 {
+	var noLoc int64
+	cell := s.cell
+	m.each(lo, hi, func(sel []int32) {
+		for _, r := range sel {
+			c := cell[r]
+			if c == 0 {
+				noLoc++
+				continue
+			}
+			if p := geo.CellParent(c, res); p != 0 {
+				t.add(p, 1)
+			}
+		}
+	})
+	return noLoc
+}
+
+// cellTable is an open-addressing hash table from a non-zero H3 cell to a
+// count (linear probing, load factor <= 1/2): faster than a Go map for the
+// ~10^5 bins of a query.
+type cellTable struct {
+	keys  []uint64 // 0 = empty slot
+	vals  []int64
+	n     int
+	shift uint
+}
+
+func (t *cellTable) add(k uint64, v int64) {
+	if 2*(t.n+1) > len(t.keys) {
+		t.grow()
+	}
+	mask := len(t.keys) - 1
+	// Fibonacci hashing of the cell; the low bits of parents are all 1s.
+	i := int((k * 0x9E3779B97F4A7C15) >> t.shift)
+	for {
+		switch t.keys[i] {
+		case k:
+			t.vals[i] += v
+			return
+		case 0:
+			t.keys[i], t.vals[i] = k, v
+			t.n++
+			return
+		}
+		i = (i + 1) & mask
+	}
+}
+
+func (t *cellTable) grow() {
+	size := max(1024, 2*len(t.keys))
+	old, oldVals := t.keys, t.vals
+	t.keys, t.vals, t.n = make([]uint64, size), make([]int64, size), 0
+	t.shift = 64 - uint(bits.Len(uint(size-1)))
+	for i, k := range old {
+		if k != 0 {
+			t.add(k, oldVals[i])
+		}
+	}
+}
+
+func (t *cellTable) merge(o *cellTable) {
+	for i, k := range o.keys {
+		if k != 0 {
+			t.add(k, o.vals[i])
+		}
+	}
+}

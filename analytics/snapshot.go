@@ -1,0 +1,266 @@
+package analytics
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/crimemap/crimemap/geo"
+)
+
+// Query errors. Every error a query returns wraps one of them (with the
+// offending field), so the server maps them to HTTP once: ErrBadQuery to
+// 400, ErrUnknownUnit to 404.
+var (
+	ErrBadQuery    = errors.New("bad query")
+	ErrUnknownUnit = errors.New("unknown unit")
+)
+
+// Snapshot column names, in schema order.
+const (
+	ColKind       = "kind"
+	ColCategory   = "category"
+	ColSeverity   = "severity"
+	ColFlags      = "flags"
+	ColOccurredAt = "occurred_at"
+	ColCell       = "cell"
+	ColLon        = "lon"
+	ColLat        = "lat"
+	ColRegion     = "region"
+	ColDistrict   = "district"
+	ColMahalla    = "mahalla"
+)
+
+// UnitInfo is one row of a snapshot's unit table. The region, district and
+// mahalla columns hold indexes into this table (-1 = unassigned).
+type UnitInfo struct {
+	Code       string
+	Level      geo.Level
+	Name       string // uz name, falling back to ru, en, then the code
+	Parent     int32  // index of the parent unit, -1 for none
+	Population int64  // 0 when unknown
+	// Unknown marks a code that events carry but the unit list lacks; it is
+	// kept (named by its code, without population) so counts are never lost.
+	Unknown bool
+}
+
+// Snapshot is an immutable, versioned copy of every event as Arrow columns,
+// sorted by occurred_at, with the unit table the unit columns point into.
+// It is safe for concurrent use; queries are methods on it.
+//
+// Columns (see Schema): kind uint8, category dictionary<uint16, utf8>,
+// severity uint8, flags uint16, occurred_at timestamp[s, UTC], cell uint64
+// (H3 at geo.EventResolution, 0 = no location), lon/lat float32 (NaN
+// without location), region/district/mahalla int32 unit indexes (-1 =
+// unassigned).
+type Snapshot struct {
+	version     uint64
+	dataVersion int64
+	builtAt     time.Time
+	n           int
+
+	schema *arrow.Schema
+	record arrow.RecordBatch
+
+	// Value slices of the Arrow arrays (same memory), for typed loops.
+	kind     []uint8
+	cat      []uint16
+	sev      []uint8
+	flags    []uint16
+	at       []int64
+	cell     []uint64
+	lon, lat []float32
+	levels   [3][]int32 // region, district, mahalla
+
+	categories []string // dictionary of the category column
+	catKinds   []uint8  // bit k-1 set when category i occurs with kind k
+	catOrder   []uint16 // category indexes sorted by name
+
+	units    []UnitInfo
+	unitIdx  map[string]int32
+	children [][]int32
+	// levelOff: the units of column slot k are [levelOff[k], levelOff[k+1]),
+	// sorted by code; units of other levels follow.
+	levelOff [5]int32
+}
+
+// Version is the snapshot's version; Live increases it by one per swap.
+func (s *Snapshot) Version() uint64 { return s.version }
+
+// DataVersion is the store's data version the snapshot was built from.
+func (s *Snapshot) DataVersion() int64 { return s.dataVersion }
+
+// BuiltAt is when the snapshot was built.
+func (s *Snapshot) BuiltAt() time.Time { return s.builtAt }
+
+// Len is the number of events.
+func (s *Snapshot) Len() int { return s.n }
+
+// Schema is the Arrow schema of Record.
+func (s *Snapshot) Schema() *arrow.Schema { return s.schema }
+
+// Record returns every event as one Arrow record batch, sorted by
+// occurred_at. It is owned by the snapshot and lives as long as it: callers
+// must not Release it (Retain/Release pairs are fine), nor modify it.
+func (s *Snapshot) Record() arrow.RecordBatch { return s.record }
+
+// Categories returns the category dictionary (the category column holds
+// indexes into it).
+func (s *Snapshot) Categories() []string { return append([]string(nil), s.categories...) }
+
+// Units returns a copy of the unit table (the unit columns index into it).
+func (s *Snapshot) Units() []UnitInfo { return append([]UnitInfo(nil), s.units...) }
+
+// Unit returns the table index and the row of the unit with code.
+func (s *Snapshot) Unit(code string) (int32, UnitInfo, bool) {
+	i, ok := s.unitIdx[code]
+	if !ok {
+		return -1, UnitInfo{}, false
+	}
+	return i, s.units[i], true
+}
+
+// BytesPerEvent is the size of the Arrow buffers (values, offsets and the
+// category dictionary) divided by the number of events.
+func (s *Snapshot) BytesPerEvent() float64 {
+	if s.n == 0 {
+		return 0
+	}
+	var total int
+	var add func(d arrow.ArrayData)
+	add = func(d arrow.ArrayData) {
+		for _, b := range d.Buffers() {
+			if b != nil {
+				total += b.Len()
+			}
+		}
+		for _, c := range d.Children() {
+			add(c)
+		}
+		if dict, ok := d.Dictionary().(*array.Data); ok && dict != nil {
+			add(dict)
+		}
+	}
+	for _, c := range s.record.Columns() {
+		add(c.Data())
+	}
+	return float64(total) / float64(s.n)
+}
+
+// rowRange returns the rows [lo, hi) whose occurred_at lies in [from, to).
+// Times are whole seconds: an instant with a fraction counts from the next
+// second.
+func (s *Snapshot) rowRange(from, to time.Time) (int, int) {
+	f, t := ceilUnix(from), ceilUnix(to)
+	lo := sort.Search(s.n, func(i int) bool { return s.at[i] >= f })
+	hi := lo + sort.Search(s.n-lo, func(i int) bool { return s.at[lo+i] >= t })
+	return lo, hi
+}
+
+// searchAt is the first row with occurred_at >= t (Unix seconds).
+func (s *Snapshot) searchAt(t int64) int {
+	return sort.Search(s.n, func(i int) bool { return s.at[i] >= t })
+}
+
+// ceilUnix is t in Unix seconds, rounded up.
+func ceilUnix(t time.Time) int64 {
+	u := t.Unix()
+	if t.Nanosecond() > 0 {
+		u++
+	}
+	return u
+}
+
+// levelSlot maps a level to its column (0 region, 1 district, 2 mahalla).
+func levelSlot(l geo.Level) int {
+	switch l {
+	case geo.LevelRegion:
+		return 0
+	case geo.LevelDistrict:
+		return 1
+	case geo.LevelMahalla:
+		return 2
+	}
+	return -1
+}
+
+// unitFilter resolves a Filter.Unit code to its level column and index.
+func (s *Snapshot) unitFilter(code string) (slot int, idx int32, err error) {
+	if code == "" {
+		return -1, -1, nil
+	}
+	i, ok := s.unitIdx[code]
+	if !ok {
+		return -1, -1, fmt.Errorf("filter unit %q: %w", code, ErrUnknownUnit)
+	}
+	slot = levelSlot(s.units[i].Level)
+	if slot < 0 {
+		return -1, -1, fmt.Errorf("%w: filter unit %q has level %q", ErrBadQuery, code, s.units[i].Level)
+	}
+	return slot, i, nil
+}
+
+// unitsAt lists the units of level slot inside unit idx (every unit of the
+// level when idx < 0), sorted by code. When the unit is finer than the
+// level, its ancestor at the level is returned.
+func (s *Snapshot) unitsAt(slot int, idx int32) []int32 {
+	if idx < 0 {
+		out := make([]int32, 0, s.levelOff[slot+1]-s.levelOff[slot])
+		for u := s.levelOff[slot]; u < s.levelOff[slot+1]; u++ {
+			out = append(out, u)
+		}
+		return out
+	}
+	us := levelSlot(s.units[idx].Level)
+	switch {
+	case us == slot:
+		return []int32{idx}
+	case us > slot:
+		for p := s.units[idx].Parent; p >= 0; p = s.units[p].Parent {
+			if levelSlot(s.units[p].Level) == slot {
+				return []int32{p}
+			}
+		}
+		return nil
+	}
+	var out []int32
+	stack := []int32{idx}
+	seen := make(map[int32]bool) // guards against parent cycles in bad data
+	for len(stack) > 0 {
+		u := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		for _, c := range s.children[u] {
+			if seen[c] {
+				continue
+			}
+			seen[c] = true
+			if levelSlot(s.units[c].Level) == slot {
+				out = append(out, c)
+			} else {
+				stack = append(stack, c)
+			}
+		}
+	}
+	sort.Slice(out, func(a, b int) bool { return s.units[out[a]].Code < s.units[out[b]].Code })
+	return out
+}
+
+// bindColumns extracts the typed value slices from the record's arrays.
+func (s *Snapshot) bindColumns() {
+	r := s.record
+	s.kind = r.Column(0).(*array.Uint8).Uint8Values()
+	s.cat = r.Column(1).(*array.Dictionary).Indices().(*array.Uint16).Uint16Values()
+	s.sev = r.Column(2).(*array.Uint8).Uint8Values()
+	s.flags = r.Column(3).(*array.Uint16).Uint16Values()
+	ts := r.Column(4).(*array.Timestamp).TimestampValues()
+	s.at = arrow.Int64Traits.CastFromBytes(arrow.TimestampTraits.CastToBytes(ts))
+	s.cell = r.Column(5).(*array.Uint64).Uint64Values()
+	s.lon = r.Column(6).(*array.Float32).Float32Values()
+	s.lat = r.Column(7).(*array.Float32).Float32Values()
+	for i := range s.levels {
+		s.levels[i] = r.Column(8 + i).(*array.Int32).Int32Values()
+	}
+}
