@@ -131,22 +131,19 @@ func analyticsError(err error, param, value string) error {
 	return err
 }
 
-func (s *Server) handleStats(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleStats(w http.ResponseWriter, r *http.Request) error {
 	q := s.query(r)
 	format, err := q.oneOf("format", "json", formatsTable...)
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	level, err := q.oneOf("level", "mahalla", "region", "district", "mahalla")
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
-	group, err := q.oneOf("group", "", "", "kind", "category", "severity", "flag")
+	group, err := q.oneOf("group", "", "kind", "category", "severity", "flag")
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	sq := analytics.StatsQuery{Level: geo.Level(level), Group: analytics.Dimension(group)}
 	for _, c := range q.list("compare") {
@@ -156,27 +153,22 @@ func (s *Server) handleStats(w http.ResponseWriter, r *http.Request) {
 		case "last_year":
 			sq.CompareLastYear = true
 		default:
-			s.writeError(w, r, &ParamError{Param: "compare", Value: c, Allowed: "previous, last_year (comma-separated)"})
-			return
+			return &ParamError{Param: "compare", Value: c, Allowed: "previous, last_year (comma-separated)"}
 		}
 	}
 	if sq.Period, _, err = q.period(true); err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	if sq.Filter, err = q.filter(); err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	snap, err := s.snapshot()
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	res, err := snap.Stats(sq)
 	if err != nil {
-		s.writeError(w, r, analyticsError(err, "unit", sq.Filter.Unit))
-		return
+		return analyticsError(err, "unit", sq.Filter.Unit)
 	}
 	s.setSnapshotHeader(w, res.Snapshot)
 	switch format {
@@ -187,43 +179,37 @@ func (s *Server) handleStats(w http.ResponseWriter, r *http.Request) {
 	default:
 		s.writeJSON(w, r, http.StatusOK, statsJSON(&res, s.cfg.Notice))
 	}
+	return nil
 }
 
-func (s *Server) handleSeries(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleSeries(w http.ResponseWriter, r *http.Request) error {
 	q := s.query(r)
 	format, err := q.oneOf("format", "json", formatsTable...)
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	ivName, err := q.oneOf("interval", "month", "day", "week", "month", "quarter")
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	per, ok, err := q.period(false)
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	if !ok {
-		s.writeError(w, r, &ParamError{Param: "from", Allowed: "from=YYYY-MM-DD&to=YYYY-MM-DD (to inclusive) or period=2025"})
-		return
+		return &ParamError{Param: "from", Allowed: "from=YYYY-MM-DD&to=YYYY-MM-DD (to inclusive) or period=2025"}
 	}
 	sq := analytics.SeriesQuery{Interval: analytics.Interval(ivName), From: per.From, To: per.To}
 	if sq.Filter, err = q.filter(); err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	snap, err := s.snapshot()
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	res, err := snap.Series(sq)
 	if err != nil {
-		s.writeError(w, r, analyticsError(err, "interval", ivName))
-		return
+		return analyticsError(err, "interval", ivName)
 	}
 	s.setSnapshotHeader(w, res.Snapshot)
 	switch format {
@@ -234,38 +220,33 @@ func (s *Server) handleSeries(w http.ResponseWriter, r *http.Request) {
 	default:
 		s.writeJSON(w, r, http.StatusOK, seriesJSON(&res, s.cfg.Location, s.cfg.Notice))
 	}
+	return nil
 }
 
-func (s *Server) handleHexbins(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleHexbins(w http.ResponseWriter, r *http.Request) error {
 	q := s.query(r)
 	format, err := q.oneOf("format", "json", "json", "csv", "arrow", "geojson")
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	res, err := q.intRange("res", 8, 5, 10)
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	hq := analytics.HexbinQuery{Res: res}
 	if hq.Period, _, err = q.period(true); err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	if hq.Filter, err = q.filter(); err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	snap, err := s.snapshot()
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	out, err := snap.Hexbins(hq)
 	if err != nil {
-		s.writeError(w, r, analyticsError(err, "res", strconv.Itoa(res)))
-		return
+		return analyticsError(err, "res", strconv.Itoa(res))
 	}
 	s.setSnapshotHeader(w, out.Snapshot)
 	switch format {
@@ -278,6 +259,7 @@ func (s *Server) handleHexbins(w http.ResponseWriter, r *http.Request) {
 	default:
 		s.writeJSON(w, r, http.StatusOK, hexbinJSON(&out, hq.Period, s.cfg.Notice))
 	}
+	return nil
 }
 
 // setSnapshotHeader names the snapshot that answered, in every format.

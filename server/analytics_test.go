@@ -156,7 +156,10 @@ func TestSeriesAndHexbinsEndpoints(t *testing.T) {
 		t.Fatalf("%d %s", status, body)
 	}
 	var series struct {
-		Points []struct{ Label string; Count int64 }
+		Points []struct {
+			Label string
+			Count int64
+		}
 	}
 	if err := json.Unmarshal(body, &series); err != nil {
 		t.Fatal(err)

@@ -82,9 +82,9 @@ func (s *Server) routes() chi.Router {
 		r.Get("/units", s.handleUnits)
 		r.Get("/units/{code}", s.handleUnit)
 		r.Get("/events", s.handleEvents)
-		r.Get("/stats", s.handleStats)
-		r.Get("/series", s.handleSeries)
-		r.Get("/hexbins", s.handleHexbins)
+		r.Get("/stats", s.errorHandler(s.handleStats))
+		r.Get("/series", s.errorHandler(s.handleSeries))
+		r.Get("/hexbins", s.errorHandler(s.handleHexbins))
 	})
 	return r
 }
@@ -149,6 +149,16 @@ func (s *Server) recoverPanics(next http.Handler) http.Handler {
 		}()
 		next.ServeHTTP(w, r)
 	})
+}
+
+// errorHandler adapts a handler that returns its error; the error is
+// written (and mapped to a status) in one place.
+func (s *Server) errorHandler(h func(http.ResponseWriter, *http.Request) error) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if err := h(w, r); err != nil {
+			s.writeError(w, r, err)
+		}
+	}
 }
 
 func (s *Server) handleHealthz(w http.ResponseWriter, r *http.Request) {
