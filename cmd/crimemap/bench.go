@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"math/rand/v2"
 	"net/url"
 	"os"
@@ -30,16 +31,40 @@ const (
 )
 
 func cmdBench(ctx context.Context, env *environment, args []string) error {
-	fs := env.newFlags("bench", "bench [--events N] [--database-url URL]")
-	n := fs.Int("events", 1_000_000, "synthetic events to ingest into each backend")
+	fs := env.newFlags("bench", "bench [--events N] [--queries-events N] [--database-url URL]")
+	n := fs.Int("events", 1_000_000, "synthetic events to ingest into each backend (0 skips the ingest benchmark)")
+	qn := fs.Int("queries-events", 10_000_000, "synthetic events for the snapshot query and build benchmark (0 skips it)")
+	qOrder := fs.String("queries-order", "time", "order the query benchmark loads events into the stores: time (as a live feed fills them) or random")
+	qSQLite := fs.Int("queries-sqlite-events", 0, "events loaded into SQLite for the build-from-store measurement (0: the query events, at most 2,000,000)")
+	qStores := fs.Bool("queries-stores", true, "load the query benchmark events into PostGIS and SQLite (false: snapshot queries only)")
 	dbURL := fs.String("database-url", env.env("CRIMEMAP_BENCH_DATABASE_URL", "CRIMEMAP_TEST_DATABASE_URL", "DATABASE_URL"),
 		"PostgreSQL server with PostGIS; a scratch database is created there and dropped (env CRIMEMAP_BENCH_DATABASE_URL, CRIMEMAP_TEST_DATABASE_URL)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
+	if *qOrder != "time" && *qOrder != "random" {
+		return fmt.Errorf("%w: --queries-order %q: want time or random", errUsage, *qOrder)
+	}
 	log := env.logger()
-	fmt.Fprintf(env.stdout, "generating %d synthetic CSV rows...\n", *n)
-	csv := syntheticCSV(*n, 1)
+	if *n > 0 {
+		if err := benchIngestAll(ctx, env, log, *n, *dbURL); err != nil {
+			return err
+		}
+	}
+	if *qn > 0 {
+		if *dbURL == "" {
+			fmt.Fprintln(env.stderr, "PostGIS query comparison skipped: set --database-url or CRIMEMAP_BENCH_DATABASE_URL")
+		}
+		return benchQueries(ctx, env.stdout, log, queryOpts{n: *qn, dbURL: *dbURL, sqliteEvents: *qSQLite,
+			timeOrder: *qOrder == "time", skipStoreLoad: !*qStores})
+	}
+	return nil
+}
+
+// benchIngestAll runs the ingest benchmark on SQLite and, with dbURL, PostGIS.
+func benchIngestAll(ctx context.Context, env *environment, log *slog.Logger, n int, dbURL string) error {
+	fmt.Fprintf(env.stdout, "generating %d synthetic CSV rows...\n", n)
+	csv := syntheticCSV(n, 1)
 	units, err := demo.Units()
 	if err != nil {
 		return err
@@ -61,10 +86,10 @@ func cmdBench(ctx context.Context, env *environment, args []string) error {
 	}
 	results = append(results, r)
 
-	if *dbURL == "" {
+	if dbURL == "" {
 		fmt.Fprintln(env.stderr, "PostGIS skipped: set --database-url or CRIMEMAP_BENCH_DATABASE_URL")
 	} else {
-		r, err := withScratchDatabase(ctx, *dbURL, func(u string) (benchResult, error) {
+		r, err := withScratchDatabase(ctx, dbURL, func(u string) (benchResult, error) {
 			st, err := postgis.Open(ctx, u, log)
 			if err != nil {
 				return benchResult{}, err
@@ -77,7 +102,7 @@ func cmdBench(ctx context.Context, env *environment, args []string) error {
 		}
 		results = append(results, r)
 	}
-	printBench(env.stdout, *n, results)
+	printBench(env.stdout, n, results)
 	return nil
 }
 
@@ -190,4 +215,3 @@ func syntheticCSV(n int, seed uint64) []byte {
 	}
 	return b.Bytes()
 }
-
