@@ -48,8 +48,72 @@ func BuildFromStore(ctx context.Context, src Source, units UnitLoader, version u
 	if err != nil {
 		return nil, fmt.Errorf("snapshot: units: %w", err)
 	}
-	scan := func(fn func(*Event) error) error { return src.ScanEvents(ctx, fn) }
-	return Build(ctx, us, scan, version, dv)
+	return buildPipelined(ctx, us, src, version, dv)
+}
+
+// scanBatch is how many events the scan hands to the builder at a time.
+const scanBatch = 8192
+
+// buildPipelined overlaps the store's scan (decoding rows, on one core)
+// with the column building (on the other): the scan copies events into
+// batches that a builder goroutine consumes. Copying an Event is cheap and
+// its strings are immutable, so the batches own what they hold.
+func buildPipelined(ctx context.Context, units []geo.Unit, src Source, version uint64, dataVersion int64) (*Snapshot, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	full := make(chan []Event, 4)
+	free := make(chan []Event, 5)
+	for range 5 {
+		free <- make([]Event, 0, scanBatch)
+	}
+	b := newBuilder(units, 0)
+	buildErr := make(chan error, 1)
+	go func() {
+		var err error
+		for batch := range full {
+			if err == nil {
+				for i := range batch {
+					if err = b.add(&batch[i]); err != nil {
+						cancel()
+						break
+					}
+				}
+			}
+			free <- batch[:0]
+		}
+		buildErr <- err
+	}()
+	cur := <-free
+	scanErr := src.ScanEvents(ctx, func(e *Event) error {
+		cur = append(cur, *e)
+		if len(cur) == scanBatch {
+			select {
+			case full <- cur:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+			select {
+			case cur = <-free:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+		return nil
+	})
+	if scanErr == nil && len(cur) > 0 {
+		full <- cur
+	}
+	close(full)
+	if err := <-buildErr; err != nil {
+		return nil, fmt.Errorf("snapshot: %w", err)
+	}
+	if scanErr != nil {
+		return nil, fmt.Errorf("snapshot: scan: %w", scanErr)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("snapshot: %w", err)
+	}
+	return b.finish(version, dataVersion), nil
 }
 
 // Build builds a snapshot from units and the events scan passes to fn (the
