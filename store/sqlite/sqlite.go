@@ -1000,3 +1000,8 @@ func nullInt(n int64) any {
 	}
 	return n
 }
+
+// WaitIndexes waits for a background index build started so far (see
+// ensureIndexes); benchmarks and tools call it to measure or work with
+// every index in place.
+func (s *Store) WaitIndexes() { s.builds.Wait() }
