@@ -91,9 +91,15 @@ func (q query) period(required bool) (analytics.Period, bool, error) {
 		if q.str("from") != "" || q.str("to") != "" {
 			return analytics.Period{}, false, &ParamError{Param: "period", Value: p, Allowed: "either period or from/to, not both"}
 		}
+		if strings.EqualFold(p, "ytd") {
+			// Year to date (through today in the service's zone); its
+			// last_year comparison is last year's year to date.
+			cur, _ := analytics.YearToDate(q.now(), q.loc)
+			return cur, true, nil
+		}
 		per, err := analytics.ParsePeriod(p, q.loc)
 		if err != nil {
-			return per, false, &ParamError{Param: "period", Value: p, Allowed: "2025, 2025-H1, 2025-Q3, 2025-07 or 2025-W28", Err: err}
+			return per, false, &ParamError{Param: "period", Value: p, Allowed: "2025, 2025-H1, 2025-Q3, 2025-07, 2025-W28 or ytd", Err: err}
 		}
 		return per, true, nil
 	}

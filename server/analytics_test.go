@@ -6,6 +6,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -247,5 +248,27 @@ func TestSnapshotReloadAfterImport(t *testing.T) {
 	status, h, _ := get(t, ts.URL+"/v1/stats?level=region&period=2026-03")
 	if status != 200 || h.Get("X-Crimemap-Snapshot") != "2" {
 		t.Fatalf("stats after reload: %d, snapshot %s", status, h.Get("X-Crimemap-Snapshot"))
+	}
+}
+
+func TestStatsYearToDate(t *testing.T) {
+	ts, _, _ := newAnalyticsServer(t)
+	status, _, body := get(t, ts.URL+"/v1/stats?level=region&period=ytd&compare=last_year")
+	if status != 200 {
+		t.Fatalf("%d %s", status, body)
+	}
+	var res struct {
+		Period struct{ Label string }
+		Rows   []struct {
+			LastYear *struct{ Period struct{ Label string } } `json:"last_year"`
+		}
+	}
+	if err := json.Unmarshal(body, &res); err != nil {
+		t.Fatal(err)
+	}
+	year := time.Now().In(mustTashkent(t)).Year()
+	if !strings.HasPrefix(res.Period.Label, strconv.Itoa(year)+"-YTD-") || len(res.Rows) == 0 || res.Rows[0].LastYear == nil ||
+		!strings.HasPrefix(res.Rows[0].LastYear.Period.Label, strconv.Itoa(year-1)+"-YTD-") {
+		t.Fatalf("ytd: %s", body)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/crimemap/crimemap/analytics/hotspot"
 	"github.com/crimemap/crimemap/store"
 	"github.com/go-chi/chi/v5/middleware"
 )
@@ -55,6 +56,8 @@ func statusOf(err error) int {
 	switch {
 	case errors.As(err, &pe), errors.Is(err, store.ErrInvalid):
 		return http.StatusBadRequest
+	case errors.Is(err, hotspot.ErrNotMeaningful), errors.Is(err, hotspot.ErrTooFew):
+		return http.StatusUnprocessableEntity // a valid request whose analysis would mean nothing
 	case errors.Is(err, store.ErrNotFound):
 		return http.StatusNotFound
 	case errors.Is(err, store.ErrConflict):

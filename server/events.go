@@ -11,7 +11,7 @@ import (
 )
 
 func (s *Server) query(r *http.Request) query {
-	return query{v: r.URL.Query(), loc: s.cfg.Location}
+	return query{v: r.URL.Query(), loc: s.cfg.Location, now: s.cfg.Now}
 }
 
 // eventJSON is an event in API responses; fields that do not apply to the

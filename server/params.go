@@ -16,6 +16,7 @@ import (
 type query struct {
 	v   url.Values
 	loc *time.Location
+	now func() time.Time
 }
 
 func (q query) str(name string) string { return strings.TrimSpace(q.v.Get(name)) }

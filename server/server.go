@@ -28,6 +28,8 @@ type Config struct {
 	// Location is the zone dates without a zone are read in (default
 	// Asia/Tashkent).
 	Location *time.Location
+	// Now is the clock (default time.Now); tests fix it.
+	Now func() time.Time
 	// Notice is shown in /v1 responses when the data is synthetic
 	// (e.g. the demo region); empty for real data.
 	Notice string
@@ -47,6 +49,9 @@ func New(cfg Config) *Server {
 	}
 	if cfg.RequestTimeout <= 0 {
 		cfg.RequestTimeout = 30 * time.Second
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
 	}
 	if cfg.Location == nil {
 		cfg.Location = time.UTC
@@ -85,6 +90,9 @@ func (s *Server) routes() chi.Router {
 		r.Get("/stats", s.errorHandler(s.handleStats))
 		r.Get("/series", s.errorHandler(s.handleSeries))
 		r.Get("/hexbins", s.errorHandler(s.handleHexbins))
+		r.Get("/hotspots", s.errorHandler(s.handleHotspots))
+		r.Get("/hotspots/mahallas", s.errorHandler(s.handleMahallaHotspots))
+		r.Get("/hotspots/emerging", s.errorHandler(s.handleEmergingHotspots))
 	})
 	return r
 }

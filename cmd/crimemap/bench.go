@@ -31,12 +31,13 @@ const (
 )
 
 func cmdBench(ctx context.Context, env *environment, args []string) error {
-	fs := env.newFlags("bench", "bench [--events N] [--queries-events N] [--database-url URL]")
+	fs := env.newFlags("bench", "bench [--events N] [--queries-events N] [--hotspots=false] [--database-url URL]")
 	n := fs.Int("events", 1_000_000, "synthetic events to ingest into each backend (0 skips the ingest benchmark)")
 	qn := fs.Int("queries-events", 10_000_000, "synthetic events for the snapshot query and build benchmark (0 skips it)")
 	qOrder := fs.String("queries-order", "time", "order the query benchmark loads events into the stores: time (as a live feed fills them) or random")
 	qSQLite := fs.Int("queries-sqlite-events", 0, "events loaded into SQLite for the build-from-store measurement (0: the query events, at most 2,000,000)")
 	qStores := fs.Bool("queries-stores", true, "load the query benchmark events into PostGIS and SQLite (false: snapshot queries only)")
+	hot := fs.Bool("hotspots", true, "time Gi* + FDR over 100,000 H3 cells and emerging hot spots over 24 x 50,000 cells (synthetic counts)")
 	dbURL := fs.String("database-url", env.env("CRIMEMAP_BENCH_DATABASE_URL", "CRIMEMAP_TEST_DATABASE_URL", "DATABASE_URL"),
 		"PostgreSQL server with PostGIS; a scratch database is created there and dropped (env CRIMEMAP_BENCH_DATABASE_URL, CRIMEMAP_TEST_DATABASE_URL)")
 	if err := parse(fs, args); err != nil {
@@ -46,6 +47,11 @@ func cmdBench(ctx context.Context, env *environment, args []string) error {
 		return fmt.Errorf("%w: --queries-order %q: want time or random", errUsage, *qOrder)
 	}
 	log := env.logger()
+	if *hot {
+		if err := benchHotspots(ctx, env.stdout); err != nil {
+			return err
+		}
+	}
 	if *n > 0 {
 		if err := benchIngestAll(ctx, env, log, *n, *dbURL); err != nil {
 			return err

@@ -44,6 +44,9 @@ Usage:
   crimemap ingest     --kind crime|accident|offence [--field name=column ...] [--tz ZONE] [--rejects PATH] [store flags] FILE
   crimemap boundaries import --level region|district|mahalla [--field name=property ...] [store flags] FILE.geojson
   crimemap migrate    [store flags]                                apply database migrations
+  crimemap hotspots   --period P --unit CODE [--res 8] [--k N] [--kind K] [--mahallas [--rate]]
+                      [--emerging [--interval month|quarter] [--periods 24]] [--format table|csv] [store flags]
+                                                                   Gi* (FDR) hot spots over H3 cells or mahallas, emerging hot spots
   crimemap bench      [--events N] [--database-url URL]            measure ingest throughput and print a table
   crimemap version
 
@@ -78,6 +81,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return cmdBoundariesImport(ctx, env, rest[1:])
 	case "migrate":
 		return cmdMigrate(ctx, env, rest)
+	case "hotspots":
+		return cmdHotspots(ctx, env, rest)
 	case "bench":
 		return cmdBench(ctx, env, rest)
 	case "version":
