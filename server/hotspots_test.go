@@ -13,7 +13,7 @@ import (
 
 // hotspotsBody is the JSON of /v1/hotspots.
 type hotspotsBody struct {
-	Snapshot        uint64  `json:"snapshot"`
+	Snapshot        uint64 `json:"snapshot"`
 	Res, K          int
 	NeighbourhoodKm float64 `json:"neighbourhood_km"`
 	StudyArea       struct {

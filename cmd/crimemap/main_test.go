@@ -171,7 +171,6 @@ func copyFile(t *testing.T, from, to string) {
 	}
 }
 
-
 // TestBoundariesImportReportsRepairs imports real akbartus districts (a
 // GeometryCollection wrapping a MultiPolygon with an enclave, invalid) and
 // checks the repairs are reported and the units stored.
