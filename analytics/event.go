@@ -98,6 +98,13 @@ const (
 	FlagSolved
 )
 
+// FlagCasualties is a snapshot-only bit, not a crime flag: Build sets it
+// on road accidents with Killed+Injured > 0 (the snapshot keeps no killed or
+// injured columns, and one spare bit of the flags column costs no memory)
+// and clears it on every other event. It is not in FlagNames, not stored,
+// and filters reject it; read it from the snapshot's flags column.
+const FlagCasualties Flags = 1 << 15
+
 // FlagNames maps each flag to its field name, in bit order.
 var FlagNames = [...]struct {
 	Flag Flags

@@ -52,7 +52,8 @@ type UnitInfo struct {
 // It is safe for concurrent use; queries are methods on it.
 //
 // Columns (see Schema): kind uint8, category dictionary<uint16, utf8>,
-// severity uint8, flags uint16, occurred_at timestamp[s, UTC], cell uint64
+// severity uint8, flags uint16 (crime flags; on accidents FlagCasualties
+// when anyone was killed or injured), occurred_at timestamp[s, UTC], cell uint64
 // (H3 at geo.EventResolution, 0 = no location), lon/lat float32 (NaN
 // without location), region/district/mahalla int32 unit indexes (-1 =
 // unassigned).

@@ -307,7 +307,11 @@ func (b *builder) add(e *Event) error {
 	b.kind = append(b.kind, uint8(e.Kind))
 	b.cat = append(b.cat, ci)
 	b.sev = append(b.sev, uint8(e.Severity))
-	b.flags = append(b.flags, uint16(e.Flags))
+	fl := e.Flags &^ FlagCasualties
+	if e.Kind == KindAccident && int64(e.Killed)+int64(e.Injured) > 0 {
+		fl |= FlagCasualties
+	}
+	b.flags = append(b.flags, uint16(fl))
 	b.at = append(b.at, e.OccurredAt.Unix())
 	b.cell = append(b.cell, cell)
 	b.lon = append(b.lon, lon)

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/crimemap/crimemap/analytics/classify"
 	"github.com/crimemap/crimemap/analytics/hotspot"
 	"github.com/crimemap/crimemap/store"
 	"github.com/go-chi/chi/v5/middleware"
@@ -58,6 +59,8 @@ func statusOf(err error) int {
 		return http.StatusBadRequest
 	case errors.Is(err, hotspot.ErrNotMeaningful), errors.Is(err, hotspot.ErrTooFew):
 		return http.StatusUnprocessableEntity // a valid request whose analysis would mean nothing
+	case errors.Is(err, classify.ErrPolicy):
+		return http.StatusUnprocessableEntity // the configured policy cannot classify this request (e.g. no thresholds for the period kind)
 	case errors.Is(err, store.ErrNotFound):
 		return http.StatusNotFound
 	case errors.Is(err, store.ErrConflict):

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/crimemap/crimemap/analytics/classify"
 	"github.com/crimemap/crimemap/store"
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
@@ -33,6 +34,9 @@ type Config struct {
 	// Notice is shown in /v1 responses when the data is synthetic
 	// (e.g. the demo region); empty for real data.
 	Notice string
+	// Policy classifies mahallas (POST /v1/classification/runs); nil
+	// means classify.DefaultPolicy().
+	Policy *classify.Policy
 }
 
 // Server serves the crimemap API.
@@ -40,6 +44,9 @@ type Server struct {
 	cfg    Config
 	log    *slog.Logger
 	router chi.Router
+	// defaultPolicy is classify.DefaultPolicy(), loaded once, when
+	// Config.Policy is nil.
+	defaultPolicy *classify.Policy
 }
 
 // New builds a Server; call Handler or Serve.
@@ -60,6 +67,9 @@ func New(cfg Config) *Server {
 		}
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger}
+	if cfg.Policy == nil {
+		s.defaultPolicy = classify.DefaultPolicy()
+	}
 	s.router = s.routes()
 	return s
 }
@@ -93,6 +103,12 @@ func (s *Server) routes() chi.Router {
 		r.Get("/hotspots", s.errorHandler(s.handleHotspots))
 		r.Get("/hotspots/mahallas", s.errorHandler(s.handleMahallaHotspots))
 		r.Get("/hotspots/emerging", s.errorHandler(s.handleEmergingHotspots))
+		r.Post("/classification/runs", s.errorHandler(s.handleCreateRun))
+		r.Get("/classification/runs", s.errorHandler(s.handleRuns))
+		r.Get("/classification/runs/{id}", s.errorHandler(s.handleRun))
+		r.Get("/classification", s.errorHandler(s.handleClassification))
+		r.Get("/classification/diff", s.errorHandler(s.handleRunDiff))
+		r.Get("/mahallas/{code}", s.errorHandler(s.handleMahallaProfile))
 	})
 	return r
 }

@@ -71,15 +71,22 @@ type Result struct {
 	Streak   int     `json:"streak"`
 	RedYears int     `json:"red_years"`
 	WhatIf   *WhatIf `json:"what_if,omitempty"`
+	// Notes are caveats about the data behind the result (e.g. unknown
+	// population, hot spots not meaningful in the district), apart from
+	// the Reasons that explain the category.
+	Notes []string `json:"notes,omitempty"`
 }
 
 // Run is a frozen classification of every mahalla for one period. Runs are
 // never edited; a newer run of the same period supersedes an older one.
 type Run struct {
-	ID              int64     `json:"id"`
-	Period          string    `json:"period"` // label, e.g. "2025-Q3"
-	PeriodFrom      time.Time `json:"period_from"`
-	PeriodTo        time.Time `json:"period_to"`
+	ID         int64     `json:"id"`
+	Period     string    `json:"period"` // label, e.g. "2025-Q3"
+	PeriodFrom time.Time `json:"period_from"`
+	PeriodTo   time.Time `json:"period_to"`
+	// Unit is the region or district Input.Unit restricted the results to
+	// ("" for every mahalla). Set by the caller that stores the run.
+	Unit            string    `json:"unit,omitempty"`
 	PolicyName      string    `json:"policy_name"`
 	PolicyVersion   string    `json:"policy_version"`
 	SnapshotVersion uint64    `json:"snapshot_version"`

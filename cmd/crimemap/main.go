@@ -39,7 +39,7 @@ func exitCode(err error) int {
 const usage = `crimemap: geospatial crime analytics for mahallas, districts and regions.
 
 Usage:
-  crimemap serve      [--addr HOST:PORT] [--demo] [store flags]   start the HTTP API
+  crimemap serve      [--addr HOST:PORT] [--demo] [--policy FILE] [store flags]  start the HTTP API
   crimemap demo       [--seed N] [--scale F] [store flags]         fill the store with the synthetic demo region
   crimemap ingest     --kind crime|accident|offence [--field name=column ...] [--tz ZONE] [--rejects PATH] [store flags] FILE
   crimemap boundaries import --level region|district|mahalla [--field name=property ...] [store flags] FILE.geojson
@@ -47,6 +47,8 @@ Usage:
   crimemap hotspots   --period P --unit CODE [--res 8] [--k N] [--kind K] [--mahallas [--rate]]
                       [--emerging [--interval month|quarter] [--periods 24]] [--format table|csv] [store flags]
                                                                    Gi* (FDR) hot spots over H3 cells or mahallas, emerging hot spots
+  crimemap classify   --period P [--policy FILE] [--unit CODE] [--format table|csv] [store flags]
+                                                                   classify every mahalla red/yellow/green, store the run
   crimemap bench      [--events N] [--database-url URL]            measure ingest throughput and print a table
   crimemap version
 
@@ -83,6 +85,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return cmdMigrate(ctx, env, rest)
 	case "hotspots":
 		return cmdHotspots(ctx, env, rest)
+	case "classify":
+		return cmdClassify(ctx, env, rest)
 	case "bench":
 		return cmdBench(ctx, env, rest)
 	case "version":

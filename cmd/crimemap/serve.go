@@ -13,7 +13,7 @@ import (
 )
 
 func cmdServe(ctx context.Context, env *environment, args []string) error {
-	fs := env.newFlags("serve", "serve [--addr HOST:PORT] [--demo] [--tz ZONE] [store flags]")
+	fs := env.newFlags("serve", "serve [--addr HOST:PORT] [--demo] [--tz ZONE] [--policy FILE] [store flags]")
 	sf := env.addStoreFlags(fs)
 	addrDef := env.env("CRIMEMAP_ADDR")
 	if addrDef == "" {
@@ -24,11 +24,16 @@ func cmdServe(ctx context.Context, env *environment, args []string) error {
 	demoScale := fs.Float64("demo-scale", 1, "event volume of the seeded demo (1 = about 265,000 events)")
 	tz := fs.String("tz", envOr(env, "CRIMEMAP_TZ", "Asia/Tashkent"), "zone for dates without one (env CRIMEMAP_TZ)")
 	timeout := fs.Duration("request-timeout", 30*time.Second, "per-request timeout")
+	policyPath := fs.String("policy", env.env("CRIMEMAP_POLICY"), "classification policy file, YAML or JSON (env CRIMEMAP_POLICY; default: the built-in policy)")
 	watch := fs.Duration("reload-every", 5*time.Second, "how often to check the store for new data and rebuild the analytics snapshot")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	loc, err := location(*tz)
+	if err != nil {
+		return err
+	}
+	pol, err := loadPolicy(*policyPath)
 	if err != nil {
 		return err
 	}
@@ -71,9 +76,10 @@ func cmdServe(ctx context.Context, env *environment, args []string) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", *addr, err)
 	}
-	srv := server.New(server.Config{Store: st, Snapshots: live, Logger: log, RequestTimeout: *timeout, Location: loc, Notice: notice})
+	srv := server.New(server.Config{Store: st, Snapshots: live, Logger: log, RequestTimeout: *timeout, Location: loc, Notice: notice, Policy: pol})
 	url := "http://" + ln.Addr().String()
 	fmt.Fprintf(env.stdout, "crimemap serving %s on %s\n", sf.describe(), url)
+	fmt.Fprintf(env.stdout, "  classification policy %q version %s (%s)\n", pol.Name, pol.Version(), pol.Source)
 	if notice != "" {
 		fmt.Fprintf(env.stdout, "  %s\n", notice)
 	}

@@ -2,6 +2,7 @@ package postgis_test
 
 import (
 	"testing"
+	"time"
 
 	"github.com/crimemap/crimemap/store"
 	"github.com/crimemap/crimemap/store/postgis"
@@ -63,4 +64,17 @@ func TestBulkKeepsIndexes(t *testing.T) {
 
 func BenchmarkScanEvents1M(b *testing.B) {
 	storetest.BenchmarkScanEvents(b, 1_000_000, func(b *testing.B) store.Store { return open(b) })
+}
+
+// TestRunsFrozen checks the schema itself refuses to edit a stored
+// classification run, whoever writes.
+func TestRunsFrozen(t *testing.T) {
+	s := open(t)
+	id, err := s.PutRun(t.Context(), storetest.FixtureRun("2025-Q3", time.Time{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Pool().Exec(t.Context(), `UPDATE classification_runs SET policy_version = 'x' WHERE id = $1`, id); err == nil {
+		t.Error("UPDATE of a stored run succeeded, want the trigger to refuse it")
+	}
 }

@@ -157,3 +157,21 @@ func TestMixedBatch(t *testing.T) {
 func BenchmarkScanEvents1M(b *testing.B) {
 	storetest.BenchmarkScanEvents(b, 1_000_000, func(b *testing.B) store.Store { return open(b) })
 }
+
+// TestRunsFrozen checks the schema itself refuses to edit a stored
+// classification run, whoever writes.
+func TestRunsFrozen(t *testing.T) {
+	s := open(t)
+	id, err := s.PutRun(t.Context(), storetest.FixtureRun("2025-Q3", time.Time{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open("sqlite", s.Path())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec(`UPDATE classification_runs SET policy_version = 'x' WHERE id = ?`, id); err == nil {
+		t.Error("UPDATE of a stored run succeeded, want the trigger to refuse it")
+	}
+}

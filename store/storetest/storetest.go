@@ -1,6 +1,9 @@
 // Package storetest is the conformance suite every store.Store backend must
 // pass, plus synthetic data for tests and benchmarks.
 //
+// Backends that implement store.RunStore (both do) also pass the
+// classification-run checks (Runs*); others skip them.
+//
 // Run it from a backend's tests:
 //
 //	func TestConformance(t *testing.T) {
@@ -55,6 +58,9 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open(t)) })
+	}
+	for _, tt := range runTests {
+		t.Run(tt.name, func(t *testing.T) { tt.fn(t, runStore(t, open(t))) })
 	}
 }
 

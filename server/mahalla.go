@@ -1,0 +1,211 @@
+package server
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/crimemap/crimemap/analytics"
+	"github.com/crimemap/crimemap/analytics/classify"
+	"github.com/crimemap/crimemap/analytics/hotspot"
+	"github.com/crimemap/crimemap/geo"
+	"github.com/crimemap/crimemap/store"
+	"github.com/go-chi/chi/v5"
+	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/planar"
+)
+
+// The "my mahalla" profile of the citizen app: one request answers who the
+// mahalla is, its category with reasons, its numbers with comparisons, its
+// hot spots and a year of monthly counts.
+
+// profileSeriesMonths is the length of the profile's monthly series.
+const profileSeriesMonths = 12
+
+type profileClassificationJSON struct {
+	Run    runMetaJSON     `json:"run"`
+	Result classify.Result `json:"result"`
+}
+
+type profileStatsJSON struct {
+	Count    int64           `json:"count"`
+	Rate     *float64        `json:"rate_per_1000"`
+	Previous *comparisonJSON `json:"previous"`
+	LastYear *comparisonJSON `json:"last_year"`
+	// ByKind: crime, accident, offence, each with its comparisons.
+	ByKind []statsRowJSON `json:"by_kind"`
+}
+
+type profileHotspotJSON struct {
+	Cell  string   `json:"h3"`
+	Count int64    `json:"count"`
+	Z     *float64 `json:"z"`
+	P     *float64 `json:"p"`
+	Bin   int8     `json:"bin"`
+}
+
+type profileHotspotsJSON struct {
+	// Res and K of the district's Gi* (cells of the mahalla: centre inside
+	// its boundary); MinBin is the lowest bin listed (2: 95% confidence).
+	Res    int                  `json:"res"`
+	K      int                  `json:"k"`
+	MinBin int                  `json:"min_bin"`
+	Cells  []profileHotspotJSON `json:"cells"`
+	// Note says why there are no cells when the analysis was skipped.
+	Note string `json:"note,omitempty"`
+}
+
+type profileSeriesPointJSON struct {
+	Month string `json:"month"` // 2025-07
+	Count int64  `json:"count"`
+}
+
+type profileJSON struct {
+	Snapshot       uint64                     `json:"snapshot"`
+	Unit           unitJSON                   `json:"unit"`
+	District       *unitJSON                  `json:"district"`
+	Period         periodJSON                 `json:"period"`
+	Classification *profileClassificationJSON `json:"classification"`
+	Stats          profileStatsJSON           `json:"stats"`
+	Hotspots       profileHotspotsJSON        `json:"hotspots"`
+	Series         []profileSeriesPointJSON   `json:"series"`
+	Notice         string                     `json:"notice,omitempty"`
+}
+
+// profileHotspotMinBin: hot spot cells listed in the profile (95%+).
+const profileHotspotMinBin = 2
+
+func (s *Server) handleMahallaProfile(w http.ResponseWriter, r *http.Request) error {
+	code := chi.URLParam(r, "code")
+	q := s.query(r)
+	per, _, err := q.period(true)
+	if err != nil {
+		return err
+	}
+	res, err := q.intRange("res", 9, analytics.MinHexbinRes, analytics.MaxHexbinRes)
+	if err != nil {
+		return err
+	}
+	if s.cfg.Store == nil {
+		return fmt.Errorf("mahalla %q: no store: %w", code, errUnavailable)
+	}
+	u, err := s.cfg.Store.Unit(r.Context(), code)
+	if err != nil {
+		return fmt.Errorf("mahalla %q: %w", code, err)
+	}
+	if u.Level != geo.LevelMahalla {
+		return &ParamError{Param: "code", Value: code, Allowed: "a mahalla code (this is a " + string(u.Level) + ")"}
+	}
+	snap, err := s.snapshot()
+	if err != nil {
+		return err
+	}
+	out := profileJSON{Snapshot: snap.Version(), Unit: toUnitJSON(&u), Period: toPeriodJSON(per), Notice: s.cfg.Notice}
+	var district geo.Unit
+	if u.ParentCode != "" {
+		if district, err = s.cfg.Store.Unit(r.Context(), u.ParentCode); err == nil {
+			dj := toUnitJSON(&district)
+			out.District = &dj
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("district of mahalla %s: %w", code, err)
+		}
+	}
+
+	// Category with reasons from the latest run of the period.
+	if rs, ok := s.cfg.Store.(store.RunStore); ok {
+		run, err := rs.LatestRun(r.Context(), per.Label)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+		case err != nil:
+			return fmt.Errorf("classification of %s: %w", per.Label, err)
+		default:
+			for i := range run.Results {
+				if run.Results[i].Mahalla == code {
+					out.Classification = &profileClassificationJSON{Run: toRunMetaJSON(&run), Result: run.Results[i]}
+					break
+				}
+			}
+		}
+	}
+
+	// The period's numbers with both comparisons, in total and by kind.
+	for _, group := range []analytics.Dimension{analytics.DimNone, analytics.DimKind} {
+		st, err := snap.Stats(analytics.StatsQuery{Period: per, Level: geo.LevelMahalla, Filter: analytics.Filter{Unit: code},
+			Group: group, ComparePrevious: true, CompareLastYear: true})
+		if err != nil {
+			return analyticsError(err, "code", code)
+		}
+		rows := statsJSON(&st, "")["rows"].([]statsRowJSON)
+		if group == analytics.DimKind {
+			out.Stats.ByKind = rows
+			continue
+		}
+		for _, row := range rows {
+			if row.Unit == code {
+				out.Stats.Count, out.Stats.Rate, out.Stats.Previous, out.Stats.LastYear = row.Count, row.Rate, row.Previous, row.LastYear
+			}
+		}
+	}
+
+	out.Hotspots = s.profileHotspots(snap, per, res, &u, &district)
+
+	// Twelve months ending with the period (its last month included).
+	end := analytics.IntervalStart(per.To, analytics.IntervalMonth, s.cfg.Location)
+	if end.Before(per.To) {
+		end = analytics.NextInterval(end, analytics.IntervalMonth)
+	}
+	from := end.In(s.cfg.Location).AddDate(0, -profileSeriesMonths, 0)
+	from = analytics.IntervalStart(from, analytics.IntervalMonth, s.cfg.Location)
+	series, err := snap.Series(analytics.SeriesQuery{Interval: analytics.IntervalMonth, From: from, To: end, Filter: analytics.Filter{Unit: code}})
+	if err != nil {
+		return analyticsError(err, "code", code)
+	}
+	out.Series = make([]profileSeriesPointJSON, len(series.Points))
+	for i, p := range series.Points {
+		out.Series[i] = profileSeriesPointJSON{Month: p.Start.In(s.cfg.Location).Format("2006-01"), Count: p.Count}
+	}
+	s.setSnapshotHeader(w, snap.Version())
+	s.writeJSON(w, r, http.StatusOK, out)
+	return nil
+}
+
+// profileHotspots runs Gi* over the H3 cells of the mahalla's district and
+// keeps the hot spot cells (bin >= 2) whose centre lies in the mahalla. A
+// mahalla is too small for a Gi* of its own (a few cells): the district
+// gives the neighbourhood and the comparison. It is skipped, with a note,
+// when a boundary is missing or the analysis would not be meaningful.
+func (s *Server) profileHotspots(snap *analytics.Snapshot, per analytics.Period, res int, m, district *geo.Unit) profileHotspotsJSON {
+	out := profileHotspotsJSON{Res: res, MinBin: profileHotspotMinBin, Cells: []profileHotspotJSON{}}
+	switch {
+	case len(m.Geometry) == 0:
+		out.Note = "the mahalla has no boundary"
+		return out
+	case district.Code == "" || len(district.Geometry) == 0:
+		out.Note = "the mahalla's district has no boundary"
+		return out
+	}
+	hr, err := hotspot.HexHotspots(snap, hotspot.HexQuery{Res: res, Period: per, Filter: analytics.Filter{Unit: district.Code}, Area: district.Geometry})
+	if err != nil {
+		if errors.Is(err, hotspot.ErrNotMeaningful) || errors.Is(err, hotspot.ErrTooFew) {
+			out.Note = "no hot spot analysis: " + err.Error()
+			return out
+		}
+		out.Note = "no hot spot analysis: " + err.Error()
+		s.log.Warn("mahalla profile hot spots", "mahalla", m.Code, "err", err)
+		return out
+	}
+	out.K = hr.K
+	bound := m.Geometry.Bound()
+	for _, c := range hr.Cells {
+		if c.Bin < profileHotspotMinBin {
+			continue
+		}
+		lat, lon := geo.CellToLatLng(c.Cell)
+		pt := orb.Point{lon, lat}
+		if !bound.Contains(pt) || !planar.MultiPolygonContains(m.Geometry, pt) {
+			continue
+		}
+		out.Cells = append(out.Cells, profileHotspotJSON{Cell: fmt.Sprintf("%x", c.Cell), Count: c.Count, Z: num(c.Z), P: num(c.P), Bin: c.Bin})
+	}
+	return out
+}

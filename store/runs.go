@@ -1,0 +1,103 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/crimemap/crimemap/analytics/classify"
+)
+
+// RunStore persists classification runs (classify.Run). It is separate from
+// Store to keep Store small: both backends implement it, and callers get it
+// with a type assertion (st.(store.RunStore)), answering "not supported"
+// when it fails.
+//
+// Runs are frozen: PutRun always creates a new run and nothing edits a
+// stored one (the tables refuse UPDATE). A newer run of a period
+// supersedes the older ones: "newest" is the latest CreatedAt, ties broken
+// by the higher ID (IDs increase with every PutRun).
+//
+// The results of a run are one JSON document (jsonb in PostGIS, TEXT in
+// SQLite) next to indexed metadata columns; times come back in UTC,
+// truncated to microseconds.
+type RunStore interface {
+	// PutRun stores run as a new run and returns its ID. run.ID must be
+	// zero (a run that has an ID is already stored and cannot be put
+	// again: ErrInvalid); a zero CreatedAt becomes the current time.
+	// ErrInvalid also for an empty period label, a period whose From is
+	// not before To, and results without a mahalla code, with a category
+	// other than red/yellow/green, with a mahalla twice, or with values
+	// JSON cannot carry (NaN, infinities).
+	PutRun(ctx context.Context, run classify.Run) (int64, error)
+	// Runs lists runs' metadata (Results nil), newest first.
+	Runs(ctx context.Context, q RunQuery) ([]classify.Run, error)
+	// Run returns one run with its results; ErrNotFound when there is none.
+	Run(ctx context.Context, id int64) (classify.Run, error)
+	// LatestRun returns the newest run of the period (label, e.g.
+	// "2025-Q3") with its results; ErrNotFound when the period has none.
+	LatestRun(ctx context.Context, period string) (classify.Run, error)
+}
+
+// RunQuery filters Runs; zero fields match everything.
+type RunQuery struct {
+	// Period keeps the runs of one period label, e.g. "2025-Q3".
+	Period string
+	// Limit caps the list (default DefaultLimit, maximum MaxLimit).
+	Limit int
+}
+
+// NormalizeLimit applies DefaultLimit and MaxLimit.
+func (q RunQuery) NormalizeLimit() int {
+	switch {
+	case q.Limit <= 0:
+		return DefaultLimit
+	case q.Limit > MaxLimit:
+		return MaxLimit
+	}
+	return q.Limit
+}
+
+// HistoryYears bounds RunHistory: runs of periods that ended more than
+// this many years before the classified period are left out.
+const HistoryYears = 10
+
+// RunHistory returns, for classify.Input.History, the newest run (with
+// results) of every period that ended by before and at most HistoryYears
+// earlier, ordered newest period first (by end, then start). Superseded
+// runs are left out, so each period's results are read once.
+func RunHistory(ctx context.Context, rs RunStore, before time.Time) ([]classify.Run, error) {
+	metas, err := rs.Runs(ctx, RunQuery{Limit: MaxLimit})
+	if err != nil {
+		return nil, fmt.Errorf("run history: %w", err)
+	}
+	oldest := before.AddDate(-HistoryYears, 0, 0)
+	seen := make(map[string]bool)
+	var keep []classify.Run
+	for _, m := range metas { // newest first: the first run of a period wins
+		if seen[m.Period] {
+			continue
+		}
+		seen[m.Period] = true
+		if m.PeriodTo.After(before) || m.PeriodTo.Before(oldest) {
+			continue
+		}
+		keep = append(keep, m)
+	}
+	slices.SortStableFunc(keep, func(a, b classify.Run) int {
+		if c := b.PeriodTo.Compare(a.PeriodTo); c != 0 {
+			return c
+		}
+		return b.PeriodFrom.Compare(a.PeriodFrom)
+	})
+	out := make([]classify.Run, 0, len(keep))
+	for _, m := range keep {
+		r, err := rs.Run(ctx, m.ID)
+		if err != nil {
+			return nil, fmt.Errorf("run history: %w", err)
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
