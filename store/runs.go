@@ -36,7 +36,9 @@ type RunStore interface {
 	// Run returns one run with its results; ErrNotFound when there is none.
 	Run(ctx context.Context, id int64) (classify.Run, error)
 	// LatestRun returns the newest run of the period (label, e.g.
-	// "2025-Q3") with its results; ErrNotFound when the period has none.
+	// "2025-Q3") with its results, preferring runs of every mahalla (Unit
+	// "") over runs limited to one unit, so a district re-run never hides
+	// the full classification; ErrNotFound when the period has none.
 	LatestRun(ctx context.Context, period string) (classify.Run, error)
 }
 

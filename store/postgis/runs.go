@@ -75,7 +75,7 @@ func (s *Store) Run(ctx context.Context, id int64) (classify.Run, error) {
 // LatestRun implements store.RunStore.
 func (s *Store) LatestRun(ctx context.Context, period string) (classify.Run, error) {
 	r, err := scanRun(s.pool.QueryRow(ctx, `SELECT `+runMetaCols+`, results FROM classification_runs
-WHERE period = $1`+runNewest+` LIMIT 1`, period))
+WHERE period = $1 ORDER BY unit = '' DESC, created_at DESC, id DESC LIMIT 1`, period))
 	if err != nil {
 		return r, fmt.Errorf("postgis latest run of %q: %w", period, translate(ctx, err))
 	}

@@ -75,7 +75,7 @@ func (s *Store) Run(ctx context.Context, id int64) (classify.Run, error) {
 // LatestRun implements store.RunStore.
 func (s *Store) LatestRun(ctx context.Context, period string) (classify.Run, error) {
 	r, err := scanRun(s.db.QueryRowContext(ctx, `SELECT `+runMetaCols+`, results FROM classification_runs
-WHERE period = ?`+runNewest+` LIMIT 1`, period))
+WHERE period = ? ORDER BY unit = '' DESC, created_at DESC, id DESC LIMIT 1`, period))
 	if err != nil {
 		return r, fmt.Errorf("sqlite latest run of %q: %w", period, translate(ctx, err))
 	}

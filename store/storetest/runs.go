@@ -27,6 +27,7 @@ var runTests = []struct {
 	{"RunsInvalid", testRunsInvalid},
 	{"RunsCanceled", testRunsCanceled},
 	{"RunHistory", testRunHistory},
+	{"RunsLatestPrefersFull", testLatestPrefersFullRuns},
 }
 
 func runStore(t *testing.T, s store.Store) store.RunStore {
@@ -329,5 +330,29 @@ func testRunHistory(t *testing.T, s store.RunStore) {
 		if len(r.Results) != 3 {
 			t.Errorf("history run %d has %d results, want 3", r.ID, len(r.Results))
 		}
+	}
+}
+
+// testLatestPrefersFullRuns: a newer run limited to one district does not
+// hide the full run of the same period.
+func testLatestPrefersFullRuns(t *testing.T, rs store.RunStore) {
+	ctx := t.Context()
+	full := FixtureRun("2024-Q2", time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC))
+	full.Unit = "" // every mahalla
+	idFull, err := rs.PutRun(ctx, full)
+	if err != nil {
+		t.Fatal(err)
+	}
+	part := FixtureRun("2024-Q2", full.CreatedAt.Add(time.Hour))
+	part.Unit = "1710401"
+	if _, err := rs.PutRun(ctx, part); err != nil {
+		t.Fatal(err)
+	}
+	got, err := rs.LatestRun(ctx, "2024-Q2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.ID != idFull || got.Unit != "" {
+		t.Fatalf("LatestRun = run %d (unit %q), want the full run %d", got.ID, got.Unit, idFull)
 	}
 }
