@@ -54,7 +54,10 @@ type apiError struct {
 // does so.
 func statusOf(err error) int {
 	var pe *ParamError
+	var ae *AuthError
 	switch {
+	case errors.As(err, &ae):
+		return ae.status() // 401 without a valid token, 403 with one of a lower role
 	case errors.As(err, &pe), errors.Is(err, store.ErrInvalid):
 		return http.StatusBadRequest
 	case errors.Is(err, hotspot.ErrNotMeaningful), errors.Is(err, hotspot.ErrTooFew):
@@ -87,6 +90,10 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	var pe *ParamError
 	if errors.As(err, &pe) {
 		body.Param = pe.Param
+	}
+	var ae *AuthError
+	if errors.As(err, &ae) {
+		w.Header().Set("WWW-Authenticate", ae.challenge())
 	}
 	switch {
 	case status == 499:

@@ -34,6 +34,9 @@ type Config struct {
 	// Notice is shown in /v1 responses when the data is synthetic
 	// (e.g. the demo region); empty for real data.
 	Notice string
+	// Tiles renders the vector tiles, TileJSON and map style (a
+	// tiles.Renderer); nil answers 503 on those routes.
+	Tiles Tiles
 	// Policy classifies mahallas (POST /v1/classification/runs); nil
 	// means classify.DefaultPolicy().
 	Policy *classify.Policy
@@ -83,6 +86,7 @@ func (s *Server) routes() chi.Router {
 	r.Use(s.logRequests)
 	r.Use(s.recoverPanics)
 	r.Use(middleware.Timeout(s.cfg.RequestTimeout))
+	r.Use(s.authenticate) // RoleFrom(ctx); 401 for a bad token
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, fmt.Errorf("no route %s %s: %w", r.Method, r.URL.Path, store.ErrNotFound))
 	})
@@ -93,10 +97,13 @@ func (s *Server) routes() chi.Router {
 	r.Get("/healthz", s.handleHealthz)
 	r.Get("/readyz", s.handleReadyz)
 	r.Get("/openapi.json", s.handleOpenAPI)
+	r.Get("/tiles/{layer}/{z}/{x}/{y}.mvt", s.errorHandler(s.handleTile))
+	r.Get("/tiles/{layer}.json", s.errorHandler(s.handleTileJSON))
+	r.Get("/styles/default.json", s.errorHandler(s.handleStyle))
 	r.Route("/v1", func(r chi.Router) {
 		r.Get("/units", s.handleUnits)
 		r.Get("/units/{code}", s.handleUnit)
-		r.Get("/events", s.handleEvents)
+		r.With(s.requireRole(RoleAnalyst, "/v1/events (raw events)")).Get("/events", s.handleEvents)
 		r.Get("/stats", s.errorHandler(s.handleStats))
 		r.Get("/series", s.errorHandler(s.handleSeries))
 		r.Get("/hexbins", s.errorHandler(s.handleHexbins))

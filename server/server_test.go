@@ -21,6 +21,14 @@ import (
 // districts, one mahalla and a few events.
 func newTestServer(t *testing.T) *httptest.Server {
 	t.Helper()
+	ts, _ := newTestServerStore(t, server.Config{})
+	return ts
+}
+
+// newTestServerStore is newTestServer with cfg (its Store is set here) and
+// the store, for tests that add tokens.
+func newTestServerStore(t *testing.T, cfg server.Config) (*httptest.Server, *sqlite.Store) {
+	t.Helper()
 	ctx := context.Background()
 	st, err := sqlite.Open(ctx, t.TempDir(), nil)
 	if err != nil {
@@ -55,14 +63,28 @@ func newTestServer(t *testing.T) *httptest.Server {
 	if _, err := st.PutEvents(ctx, events); err != nil {
 		t.Fatal(err)
 	}
-	ts := httptest.NewServer(server.New(server.Config{Store: st}).Handler())
+	cfg.Store = st
+	ts := httptest.NewServer(server.New(cfg).Handler())
 	t.Cleanup(ts.Close)
-	return ts
+	return ts, st
 }
 
 func get(t *testing.T, url string) (int, http.Header, []byte) {
 	t.Helper()
-	resp, err := http.Get(url)
+	return getAuth(t, url, "")
+}
+
+// getAuth is get with Authorization: Bearer token (none when token is "").
+func getAuth(t *testing.T, url, token string) (int, http.Header, []byte) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,7 +97,8 @@ func get(t *testing.T, url string) (int, http.Header, []byte) {
 }
 
 func TestEndpoints(t *testing.T) {
-	ts := newTestServer(t)
+	ts, st := newTestServerStore(t, server.Config{})
+	analyst := putToken(t, st, server.RoleAnalyst, 0)
 	tests := []struct {
 		path       string
 		status     int
@@ -108,7 +131,11 @@ func TestEndpoints(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.path, func(t *testing.T) {
-			status, h, body := get(t, ts.URL+tt.path)
+			token := ""
+			if strings.HasPrefix(tt.path, "/v1/events") {
+				token = analyst // raw events are analyst-only
+			}
+			status, h, body := getAuth(t, ts.URL+tt.path, token)
 			if status != tt.status {
 				t.Fatalf("status %d, want %d: %s", status, tt.status, body)
 			}

@@ -19,7 +19,9 @@ func main() {
 	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
 	stop()
 	if err != nil {
-		if !errors.Is(err, errUsage) {
+		// A bare errUsage was already explained on stderr; a wrapped one
+		// carries its own message.
+		if err != errUsage {
 			fmt.Fprintln(os.Stderr, "crimemap:", err)
 		}
 		os.Exit(exitCode(err))
@@ -49,6 +51,8 @@ Usage:
                                                                    Gi* (FDR) hot spots over H3 cells or mahallas, emerging hot spots
   crimemap classify   --period P [--policy FILE] [--unit CODE] [--format table|csv] [store flags]
                                                                    classify every mahalla red/yellow/green, store the run
+  crimemap token      create --role viewer|analyst|admin [--name NAME] [--expires 2160h] | list | revoke ID  [store flags]
+                                                                   API bearer tokens (raw events need an analyst token)
   crimemap bench      [--events N] [--database-url URL]            measure ingest throughput and print a table
   crimemap version
 
@@ -87,6 +91,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return cmdHotspots(ctx, env, rest)
 	case "classify":
 		return cmdClassify(ctx, env, rest)
+	case "token":
+		return cmdToken(ctx, env, rest)
 	case "bench":
 		return cmdBench(ctx, env, rest)
 	case "version":

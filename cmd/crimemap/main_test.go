@@ -44,6 +44,7 @@ func TestServeDemoEndToEnd(t *testing.T) {
 	var stdout, stderr syncBuffer
 	done := make(chan error, 1)
 	dir := t.TempDir()
+	analyst, _ := createToken(t, dir, "--role", "analyst", "--name", "end-to-end test")
 	go func() {
 		done <- run(ctx, []string{"serve", "--demo", "--demo-scale", "0.05", "--addr", "127.0.0.1:0", "--data", dir}, noEnv, &stdout, &stderr)
 	}()
@@ -85,9 +86,14 @@ func TestServeDemoEndToEnd(t *testing.T) {
 		Total int `json:"total"`
 		Count int `json:"count"`
 	}
-	getJSON(t, base+"/v1/events?kind=crime&unit=1710401&limit=5", &events)
+	getJSONAuth(t, base+"/v1/events?kind=crime&unit=1710401&limit=5", analyst, &events)
 	if events.Total == 0 || events.Count != 5 {
 		t.Errorf("crimes in Qarshi city: total %d, page %d", events.Total, events.Count)
+	}
+	if resp, err := http.Get(base + "/v1/events?limit=1"); err != nil {
+		t.Fatal(err)
+	} else if resp.Body.Close(); resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("raw events without a token: %d, want 401", resp.StatusCode)
 	}
 	for _, p := range []string{"/healthz", "/readyz", "/openapi.json"} {
 		resp, err := http.Get(base + p)
@@ -116,7 +122,20 @@ func TestServeDemoEndToEnd(t *testing.T) {
 
 func getJSON(t *testing.T, url string, v any) {
 	t.Helper()
-	resp, err := http.Get(url)
+	getJSONAuth(t, url, "", v)
+}
+
+// getJSONAuth is getJSON sending Authorization: Bearer token (none when "").
+func getJSONAuth(t *testing.T, url, token string, v any) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,7 +2,9 @@
 // pass, plus synthetic data for tests and benchmarks.
 //
 // Backends that implement store.RunStore (both do) also pass the
-// classification-run checks (Runs*); others skip them.
+// classification-run checks (Runs*), and those that implement
+// store.TokenStore (both do) the API-token checks (Tokens*); others skip
+// them.
 //
 // Run it from a backend's tests:
 //
@@ -61,6 +63,9 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	}
 	for _, tt := range runTests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, runStore(t, open(t))) })
+	}
+	for _, tt := range tokenTests {
+		t.Run(tt.name, func(t *testing.T) { tt.fn(t, tokenStore(t, open(t))) })
 	}
 }
 
