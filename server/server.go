@@ -34,6 +34,9 @@ type Config struct {
 	// Notice is shown in /v1 responses when the data is synthetic
 	// (e.g. the demo region); empty for real data.
 	Notice string
+	// Tiles renders the vector tiles, TileJSON and map style (a
+	// tiles.Renderer); nil answers 503 on those routes.
+	Tiles Tiles
 	// Policy classifies mahallas (POST /v1/classification/runs); nil
 	// means classify.DefaultPolicy().
 	Policy *classify.Policy
@@ -94,6 +97,9 @@ func (s *Server) routes() chi.Router {
 	r.Get("/healthz", s.handleHealthz)
 	r.Get("/readyz", s.handleReadyz)
 	r.Get("/openapi.json", s.handleOpenAPI)
+	r.Get("/tiles/{layer}/{z}/{x}/{y}.mvt", s.errorHandler(s.handleTile))
+	r.Get("/tiles/{layer}.json", s.errorHandler(s.handleTileJSON))
+	r.Get("/styles/default.json", s.errorHandler(s.handleStyle))
 	r.Route("/v1", func(r chi.Router) {
 		r.Get("/units", s.handleUnits)
 		r.Get("/units/{code}", s.handleUnit)

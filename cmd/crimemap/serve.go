@@ -2,14 +2,17 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"time"
 
 	"github.com/crimemap/crimemap/analytics"
+	"github.com/crimemap/crimemap/analytics/classify"
 	"github.com/crimemap/crimemap/geo"
 	"github.com/crimemap/crimemap/server"
 	"github.com/crimemap/crimemap/store"
+	"github.com/crimemap/crimemap/tiles"
 )
 
 func cmdServe(ctx context.Context, env *environment, args []string) error {
@@ -76,7 +79,16 @@ func cmdServe(ctx context.Context, env *environment, args []string) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", *addr, err)
 	}
-	srv := server.New(server.Config{Store: st, Snapshots: live, Logger: log, RequestTimeout: *timeout, Location: loc, Notice: notice, Policy: pol})
+	rend := tiles.New(tiles.Config{
+		Snapshots: live,
+		// Boundaries are reloaded from the store for every new snapshot.
+		Boundaries: func(ctx context.Context, level geo.Level) ([]geo.Unit, error) {
+			return st.Units(ctx, store.UnitQuery{Level: level, WithGeometry: true})
+		},
+		Categories: latestCategories(st),
+		Logger:     log,
+	})
+	srv := server.New(server.Config{Store: st, Snapshots: live, Tiles: rend, Logger: log, RequestTimeout: *timeout, Location: loc, Notice: notice, Policy: pol})
 	url := "http://" + ln.Addr().String()
 	fmt.Fprintf(env.stdout, "crimemap serving %s on %s\n", sf.describe(), url)
 	fmt.Fprintf(env.stdout, "  classification policy %q version %s (%s)\n", pol.Name, pol.Version(), pol.Source)
@@ -84,8 +96,33 @@ func cmdServe(ctx context.Context, env *environment, args []string) error {
 		fmt.Fprintf(env.stdout, "  %s\n", notice)
 	}
 	fmt.Fprintf(env.stdout, "  try %s/v1/units?level=district  and  %s/openapi.json\n", url, url)
+	fmt.Fprintf(env.stdout, "      %s/styles/default.json  (MapLibre GL style over %s/tiles/{layer}/{z}/{x}/{y}.mvt)\n", url, url)
 	fmt.Fprintf(env.stdout, "      %s/v1/stats?level=district&period=%s&compare=previous,last_year&kind=crime\n", url, lastQuarter(time.Now(), loc))
 	return srv.Serve(ctx, ln)
+}
+
+// latestCategories gives the tiles the mahalla categories of a period's
+// latest classification run (nil when the store keeps no runs or the
+// period has none).
+func latestCategories(st store.Store) tiles.Categories {
+	rs, ok := st.(store.RunStore)
+	if !ok {
+		return nil
+	}
+	return func(ctx context.Context, p analytics.Period) (map[string]classify.Category, error) {
+		run, err := rs.LatestRun(ctx, p.Label)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("latest classification run of %s: %w", p.Label, err)
+		}
+		cats := make(map[string]classify.Category, len(run.Results))
+		for _, r := range run.Results {
+			cats[r.Mahalla] = r.Category
+		}
+		return cats, nil
+	}
 }
 
 func envOr(env *environment, name, def string) string {

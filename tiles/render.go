@@ -1,0 +1,499 @@
+package tiles
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/crimemap/crimemap/analytics"
+	"github.com/crimemap/crimemap/analytics/classify"
+	"github.com/crimemap/crimemap/analytics/hotspot"
+	"github.com/crimemap/crimemap/geo"
+	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/encoding/mvt"
+	"github.com/paulmach/orb/geojson"
+	"github.com/paulmach/orb/planar"
+)
+
+// Boundaries loads the units of a level with their boundaries (lon/lat),
+// e.g. store.Units with WithGeometry. The renderer calls it once per level
+// and snapshot version.
+type Boundaries func(ctx context.Context, level geo.Level) ([]geo.Unit, error)
+
+// Categories returns the mahalla categories (by mahalla code) of the
+// period's latest classification run, or nil when the period has none.
+type Categories func(ctx context.Context, period analytics.Period) (map[string]classify.Category, error)
+
+// Snapshots gives the current analytics snapshot (analytics.Live).
+type Snapshots interface {
+	Current() *analytics.Snapshot
+}
+
+// Config configures a Renderer.
+type Config struct {
+	Snapshots  Snapshots
+	Boundaries Boundaries
+	// Categories is optional: without it mahallas carry no category.
+	Categories Categories
+	// Attribution is the TileJSON attribution (default "crimemap").
+	Attribution string
+	Logger      *slog.Logger
+}
+
+// Params are the data parameters of a tile.
+type Params struct {
+	// Period is required.
+	Period     analytics.Period
+	Kinds      []analytics.Kind
+	Categories []string
+	// Public marks a request of the public citizen app. Hook for the
+	// privacy rules (k-suppression of small counts, no single events):
+	// accepted but not yet applied.
+	Public bool
+}
+
+// Request asks for one tile of one or more layers.
+type Request struct {
+	// Layers in drawing order, distinct (see ParseLayers).
+	Layers  []string
+	Z, X, Y int
+	Params  Params
+}
+
+// Result is an encoded tile.
+type Result struct {
+	// Data is the uncompressed MVT; nil when no layer has a feature.
+	Data []byte
+	// Snapshot is the version of the snapshot the tile was rendered from.
+	Snapshot uint64
+	// Features counts the features of every layer.
+	Features int
+}
+
+// Renderer renders tiles from the current analytics snapshot. It is safe
+// for concurrent use.
+type Renderer struct {
+	cfg Config
+	log *slog.Logger
+
+	mu   sync.Mutex
+	geom *geomSet // boundaries of the newest snapshot version seen
+}
+
+// New returns a Renderer.
+func New(cfg Config) *Renderer {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Attribution == "" {
+		cfg.Attribution = "crimemap"
+	}
+	return &Renderer{cfg: cfg, log: cfg.Logger}
+}
+
+// CheckTile validates tile coordinates: z in MinZoom..MaxZoom, x and y in
+// 0..2^z-1. Errors wrap ErrBadTile.
+func CheckTile(z, x, y int) error {
+	if z < MinZoom || z > MaxZoom {
+		return fmt.Errorf("%w: zoom %d not in %d..%d", ErrBadTile, z, MinZoom, MaxZoom)
+	}
+	n := 1 << z
+	if x < 0 || x >= n {
+		return fmt.Errorf("%w: x %d not in 0..%d at zoom %d", ErrBadTile, x, n-1, z)
+	}
+	if y < 0 || y >= n {
+		return fmt.Errorf("%w: y %d not in 0..%d at zoom %d", ErrBadTile, y, n-1, z)
+	}
+	return nil
+}
+
+// snapshot returns the current snapshot and the boundaries of its version.
+func (r *Renderer) snapshot() (*analytics.Snapshot, *geomSet, error) {
+	if r.cfg.Snapshots == nil {
+		return nil, nil, fmt.Errorf("tiles: %w", analytics.ErrNoSnapshot)
+	}
+	snap := r.cfg.Snapshots.Current()
+	if snap == nil {
+		return nil, nil, fmt.Errorf("tiles: %w", analytics.ErrNoSnapshot)
+	}
+	v := snap.Version()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	switch {
+	case r.geom == nil || r.geom.version < v:
+		r.geom = &geomSet{version: v}
+	case r.geom.version > v:
+		return snap, &geomSet{version: v}, nil // a late request for an old snapshot
+	}
+	return snap, r.geom, nil
+}
+
+// Tile renders the tile of req. Errors wrap ErrUnknownLayer, ErrBadTile,
+// ErrBadParams or analytics.ErrBadQuery for bad requests, and
+// analytics.ErrNoSnapshot before the first snapshot.
+func (r *Renderer) Tile(ctx context.Context, req Request) (Result, error) {
+	if err := CheckTile(req.Z, req.X, req.Y); err != nil {
+		return Result{}, err
+	}
+	if req.Params.Period.From.IsZero() || !req.Params.Period.From.Before(req.Params.Period.To) {
+		return Result{}, fmt.Errorf("%w: a period is required", ErrBadParams)
+	}
+	snap, gs, err := r.snapshot()
+	if err != nil {
+		return Result{}, err
+	}
+	res := Result{Snapshot: snap.Version()}
+	f := newFrame(req.Z, req.X, req.Y)
+	var layers mvt.Layers
+	seen := map[string]bool{}
+	for _, name := range req.Layers {
+		if seen[name] {
+			return res, fmt.Errorf("%q: %w", name, ErrDuplicateLayer)
+		}
+		seen[name] = true
+		info, ok := layerInfo(name)
+		if !ok {
+			return res, fmt.Errorf("%q: %w", name, ErrUnknownLayer)
+		}
+		var fs []*geojson.Feature
+		switch {
+		case req.Z < info.MinZoom || req.Z > info.MaxZoom:
+		case info.Level != "":
+			fs, err = r.unitFeatures(ctx, snap, gs, info.Level, f, req.Params)
+		case name == LayerHexbins:
+			fs, err = r.hexbinFeatures(snap, f, req.Params)
+		case name == LayerHotspots:
+			fs, err = r.hotspotFeatures(ctx, snap, gs, f, req.Params)
+		case name == LayerEvents:
+			fs, err = r.eventFeatures(ctx, snap, f, req.Params)
+		}
+		if err != nil {
+			return res, fmt.Errorf("tile %d/%d/%d layer %s: %w", req.Z, req.X, req.Y, name, err)
+		}
+		if err := ctx.Err(); err != nil {
+			return res, fmt.Errorf("tile %d/%d/%d: %w", req.Z, req.X, req.Y, err)
+		}
+		if len(fs) > 0 {
+			layers = append(layers, &mvt.Layer{Name: name, Version: 2, Extent: Extent, Features: fs})
+			res.Features += len(fs)
+		}
+	}
+	if len(layers) == 0 {
+		return res, nil
+	}
+	if res.Data, err = mvt.Marshal(layers); err != nil {
+		return res, fmt.Errorf("tile %d/%d/%d: encode: %w", req.Z, req.X, req.Y, err)
+	}
+	return res, nil
+}
+
+func (p Params) filter() analytics.Filter {
+	return analytics.Filter{Kinds: p.Kinds, Categories: p.Categories}
+}
+
+// featureID is a numeric unit code as the feature id (nil otherwise).
+func featureID(code string) any {
+	if n, err := strconv.ParseUint(code, 10, 64); err == nil {
+		return n
+	}
+	return nil
+}
+
+// unitFeatures draws the units of level meeting the tile, with their
+// statistics.
+func (r *Renderer) unitFeatures(ctx context.Context, snap *analytics.Snapshot, gs *geomSet, level geo.Level, f tileFrame, p Params) ([]*geojson.Feature, error) {
+	ls, err := gs.level(ctx, level, r.cfg.Boundaries)
+	if err != nil {
+		return nil, err
+	}
+	shapes, scale := ls.forZoom(f.z)
+	wb := f.worldBound(PolygonBuffer)
+	box := orb.Bound{Min: orb.Point{wb.Min[0] * f.scale / scale, wb.Min[1] * f.scale / scale}, Max: orb.Point{wb.Max[0] * f.scale / scale, wb.Max[1] * f.scale / scale}}
+	var hits []*unitShape
+	for i := range shapes {
+		if shapes[i].bound.Intersects(box) {
+			hits = append(hits, &shapes[i])
+		}
+	}
+	if len(hits) == 0 {
+		return nil, nil
+	}
+	st, err := snap.Stats(analytics.StatsQuery{Period: p.Period, Level: level, Filter: p.filter(), ComparePrevious: true})
+	if err != nil {
+		return nil, err
+	}
+	rows := make(map[string]*analytics.StatsRow, len(st.Rows))
+	for i := range st.Rows {
+		rows[st.Rows[i].Unit] = &st.Rows[i]
+	}
+	var cats map[string]classify.Category
+	if level == geo.LevelMahalla && r.cfg.Categories != nil {
+		if cats, err = r.cfg.Categories(ctx, p.Period); err != nil {
+			if ctx.Err() != nil {
+				return nil, err
+			}
+			// A map without categories beats no map.
+			r.log.WarnContext(ctx, "tiles: classification categories", slog.String("period", p.Period.Label), slog.Any("err", err))
+		}
+	}
+	fs := make([]*geojson.Feature, 0, len(hits))
+	for _, s := range hits {
+		g := tilePolygon(s.geom, scale, f, PolygonBuffer)
+		if g == nil {
+			continue
+		}
+		u := s.unit
+		props := geojson.Properties{"code": u.Code, "name": u.Name("uz"), "count": int64(0), "prev_count": int64(0), "diff": int64(0)}
+		if u.ParentCode != "" {
+			props["parent"] = u.ParentCode
+		}
+		if u.Population > 0 {
+			props["population"] = u.Population
+		}
+		if row := rows[u.Code]; row != nil {
+			props["count"] = row.Count
+			if row.Population > 0 {
+				props["population"] = row.Population
+			}
+			if row.Rate != nil {
+				props["rate"] = round(*row.Rate, 3)
+			}
+			if c := row.Previous; c != nil {
+				props["prev_count"], props["diff"] = c.Base, c.Diff
+				if c.Percent != nil {
+					props["pct"] = round(*c.Percent, 1)
+				}
+			}
+		}
+		if c, ok := cats[u.Code]; ok && c != "" {
+			props["category"] = string(c)
+		}
+		feat := geojson.NewFeature(g)
+		feat.ID = featureID(u.Code)
+		feat.Properties = props
+		fs = append(fs, feat)
+	}
+	return fs, nil
+}
+
+func round(v float64, digits int) float64 {
+	m := math.Pow(10, float64(digits))
+	return math.Round(v*m) / m
+}
+
+// edgeKm is the average H3 edge length at res (5..10; coarser for others).
+func edgeKm(res int) float64 {
+	switch res {
+	case 6:
+		return 3.229
+	case 7:
+		return 1.220
+	case 8:
+		return 0.461
+	case 9:
+		return 0.174
+	case 10:
+		return 0.066
+	}
+	return 8.544
+}
+
+// cellMargin is a lon/lat margin around the tile that holds every cell
+// whose centre lies in the tile (twice the edge length at res).
+func cellMargin(res int, b orb.Bound) float64 {
+	lat := math.Max(math.Abs(b.Min[1]), math.Abs(b.Max[1]))
+	c := math.Max(math.Cos(lat*math.Pi/180), 0.05)
+	return 2 * edgeKm(res) / 111.32 / c
+}
+
+// cellFeature draws cell clipped to the tile (no buffer), or nil when its
+// centre lies in another tile or nothing is left.
+func cellFeature(cell uint64, f tileFrame) *geojson.Feature {
+	lat, lon := geo.CellToLatLng(cell)
+	if !owns(f.localLL(lon, lat)) {
+		return nil
+	}
+	ring := geo.CellBoundary(cell)
+	local := make(orb.Ring, len(ring))
+	for i, p := range ring {
+		local[i] = f.localLL(p[0], p[1])
+	}
+	g := cleanPolygons(clipBox(orb.MultiPolygon{{local}}, 0))
+	if g == nil {
+		return nil
+	}
+	feat := geojson.NewFeature(g)
+	feat.ID = cell
+	feat.Properties = geojson.Properties{"h3": strconv.FormatUint(cell, 16), "res": geo.CellResolution(cell)}
+	return feat
+}
+
+// hexbinFeatures draws the event counts of the H3 cells whose centres lie
+// in the tile.
+func (r *Renderer) hexbinFeatures(snap *analytics.Snapshot, f tileFrame, p Params) ([]*geojson.Feature, error) {
+	res := HexResolution(f.z)
+	tb := f.lonLatBound(0)
+	box := f.lonLatBound(cellMargin(res, tb))
+	flt := p.filter()
+	flt.BBox = &box
+	bins, err := snap.Hexbins(analytics.HexbinQuery{Res: res, Period: p.Period, Filter: flt})
+	if err != nil {
+		return nil, err
+	}
+	var fs []*geojson.Feature
+	for _, b := range bins.Bins {
+		if feat := cellFeature(b.Cell, f); feat != nil {
+			feat.Properties["count"] = b.Count
+			fs = append(fs, feat)
+		}
+	}
+	return fs, nil
+}
+
+// HotspotResolution is the H3 resolution of the hotspots layer at zoom z:
+// HexResolution capped at 8 (Gi* over a whole district at res 9 or 10 has
+// up to 10^5 cells: too slow per tile, and too sparse to be meaningful).
+func HotspotResolution(z int) int { return min(HexResolution(z), 8) }
+
+// hotspotFeatures draws the Gi* bins of the cells whose centres lie in the
+// tile; each district meeting the tile is one study area.
+func (r *Renderer) hotspotFeatures(ctx context.Context, snap *analytics.Snapshot, gs *geomSet, f tileFrame, p Params) ([]*geojson.Feature, error) {
+	ls, err := gs.level(ctx, geo.LevelDistrict, r.cfg.Boundaries)
+	if err != nil {
+		return nil, err
+	}
+	res := HotspotResolution(f.z)
+	tb := f.lonLatBound(0)
+	wb := f.worldBound(0)
+	type pick struct {
+		feat   *geojson.Feature
+		inside bool
+	}
+	picked := map[uint64]*pick{}
+	var order []uint64
+	for i := range ls.base {
+		s := &ls.base[i]
+		if !s.bound.Intersects(wb) {
+			continue
+		}
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		flt := p.filter()
+		flt.Unit = s.unit.Code
+		hr, err := hotspot.HexHotspots(snap, hotspot.HexQuery{Res: res, Period: p.Period, Filter: flt, Area: s.unit.Geometry})
+		switch {
+		case errors.Is(err, hotspot.ErrNotMeaningful), errors.Is(err, analytics.ErrUnknownUnit):
+			continue // nothing to show for this district
+		case err != nil:
+			return nil, fmt.Errorf("district %s: %w", s.unit.Code, err)
+		}
+		for _, c := range hr.Cells {
+			if c.Count == 0 && c.Bin == 0 {
+				continue
+			}
+			lat, lon := geo.CellToLatLng(c.Cell)
+			if !tb.Contains(orb.Point{lon, lat}) {
+				continue // cheap reject before drawing
+			}
+			inside := planar.MultiPolygonContains(s.unit.Geometry, orb.Point{lon, lat})
+			if old := picked[c.Cell]; old != nil && (old.inside || !inside) {
+				continue // the district holding the cell's centre wins
+			}
+			feat := cellFeature(c.Cell, f)
+			if feat == nil {
+				continue
+			}
+			feat.Properties["count"] = c.Count
+			feat.Properties["bin"] = int(c.Bin)
+			feat.Properties["z"] = round(c.Z, 3)
+			feat.Properties["p"] = round(c.P, 5)
+			feat.Properties["district"] = s.unit.Code
+			if picked[c.Cell] == nil {
+				order = append(order, c.Cell)
+			}
+			picked[c.Cell] = &pick{feat: feat, inside: inside}
+		}
+	}
+	fs := make([]*geojson.Feature, 0, len(order))
+	for _, c := range order {
+		fs = append(fs, picked[c].feat)
+	}
+	return fs, nil
+}
+
+// eventFeatures draws the events of the tile: grid clusters below
+// RawEventsZoom, single points from it.
+func (r *Renderer) eventFeatures(ctx context.Context, snap *analytics.Snapshot, f tileFrame, p Params) ([]*geojson.Feature, error) {
+	box := f.lonLatBound(1e-4) // float32 columns: ownership decides exactly
+	flt := p.filter()
+	flt.BBox = &box
+	q := analytics.PointsQuery{Period: p.Period, Filter: flt}
+	var fs []*geojson.Feature
+	if f.z >= RawEventsZoom {
+		n := 0
+		err := snap.Points(q, func(e analytics.Point) error {
+			if n++; n%4096 == 0 && ctx.Err() != nil {
+				return ctx.Err()
+			}
+			pt := f.localLL(e.Lon, e.Lat)
+			if !owns(pt) {
+				return nil
+			}
+			feat := geojson.NewFeature(orb.Point{math.Floor(pt[0]), math.Floor(pt[1])})
+			feat.Properties = geojson.Properties{"kind": e.Kind.String(), "category": e.Category, "occurred_at": e.OccurredAt.Format(time.RFC3339)}
+			if e.Severity != analytics.SeverityUnknown {
+				feat.Properties["severity"] = e.Severity.String()
+			}
+			fs = append(fs, feat)
+			return nil
+		})
+		return fs, err
+	}
+	const cells = Extent / ClusterGrid
+	type acc struct {
+		n      int64
+		sx, sy float64
+	}
+	grid := map[int]*acc{}
+	n := 0
+	err := snap.Points(q, func(e analytics.Point) error {
+		if n++; n%4096 == 0 && ctx.Err() != nil {
+			return ctx.Err()
+		}
+		pt := f.localLL(e.Lon, e.Lat)
+		if !owns(pt) {
+			return nil
+		}
+		k := int(pt[1])/ClusterGrid*cells + int(pt[0])/ClusterGrid
+		a := grid[k]
+		if a == nil {
+			a = &acc{}
+			grid[k] = a
+		}
+		a.n++
+		a.sx += pt[0]
+		a.sy += pt[1]
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	for k := range cells * cells { // grid order: deterministic output
+		a := grid[k]
+		if a == nil {
+			continue
+		}
+		x := math.Min(math.Floor(a.sx/float64(a.n)), Extent-1)
+		y := math.Min(math.Floor(a.sy/float64(a.n)), Extent-1)
+		feat := geojson.NewFeature(orb.Point{x, y})
+		feat.Properties = geojson.Properties{"point_count": a.n, "cluster": a.n > 1}
+		fs = append(fs, feat)
+	}
+	return fs, nil
+}
