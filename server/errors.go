@@ -18,6 +18,9 @@ import (
 var (
 	errMethod      = errors.New("method not allowed")
 	errUnavailable = errors.New("unavailable")
+	// errForbidden: a request the role may not make whatever token it
+	// shows next (e.g. a sensitive category for the public); 403.
+	errForbidden = errors.New("forbidden")
 )
 
 // ParamError is a bad query or path parameter: it names the parameter, what
@@ -64,6 +67,8 @@ func statusOf(err error) int {
 		return http.StatusUnprocessableEntity // a valid request whose analysis would mean nothing
 	case errors.Is(err, classify.ErrPolicy):
 		return http.StatusUnprocessableEntity // the configured policy cannot classify this request (e.g. no thresholds for the period kind)
+	case errors.Is(err, errForbidden):
+		return http.StatusForbidden
 	case errors.Is(err, store.ErrNotFound):
 		return http.StatusNotFound
 	case errors.Is(err, store.ErrConflict):

@@ -2,6 +2,9 @@ package server
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -25,15 +28,35 @@ import (
 // Empty tiles (no feature in any requested layer) answer 204 No Content,
 // which MapLibre GL and GDAL treat as an empty tile. Without period (or
 // from/to) the tiles show the last full quarter before now in the
-// service's zone. Caching, ETags, compression and the public/analyst
-// restrictions are not done here yet (tiles.Params.Public is the hook).
+// service's zone.
+//
+// Caching: every tile has a strong ETag (the snapshot and the normalised
+// request, see tiles.Renderer.ETag; "-gzip" appended for the gzip
+// encoding) and If-None-Match is answered 304 without rendering. A closed
+// period is cached long (Cache-Control: public, max-age=86400,
+// stale-while-revalidate=604800), a running one briefly (max-age=60);
+// answers for a token are private, and tiles with the events layer
+// private, no-store. MVT is sent gzip-compressed (Content-Encoding: gzip)
+// to clients that accept it; the renderer's cache keeps tiles compressed.
+//
+// Public requests (no analyst token) get the public rules of the tiles
+// package (tiles.Privacy): 400 naming period for a running period, a week
+// or a custom range; 403 for a sensitive category or the events layer.
 
 // Tiles renders vector tiles; tiles.Renderer implements it.
 type Tiles interface {
-	Tile(ctx context.Context, req tiles.Request) (tiles.Result, error)
+	ETag(req tiles.Request) (string, error)
+	Encoded(ctx context.Context, req tiles.Request) (tiles.Encoded, error)
 	TileJSON(ctx context.Context, layers []string, base, rawQuery string) (*tiles.TileJSON, error)
 	Style(ctx context.Context, base, rawQuery string) (tiles.Style, error)
 }
+
+// Cache-Control of tiles.
+const (
+	cacheClosed  = "max-age=86400, stale-while-revalidate=604800"
+	cacheRunning = "max-age=60"
+	cacheMeta    = "public, max-age=300"
+)
 
 // MVTContentType is the media type of Mapbox Vector Tiles.
 const MVTContentType = "application/vnd.mapbox-vector-tile"
@@ -109,7 +132,7 @@ func lastFullQuarter(now time.Time, loc *time.Location) analytics.Period {
 
 // tileError maps renderer errors: bad requests to the parameter at fault,
 // no snapshot yet to 503.
-func tileError(err error, p tiles.Params) error {
+func tileError(err error, p tiles.Params, now time.Time) error {
 	switch {
 	case errors.Is(err, analytics.ErrNoSnapshot):
 		return fmt.Errorf("%w: %w", errUnavailable, err)
@@ -117,6 +140,11 @@ func tileError(err error, p tiles.Params) error {
 		return &ParamError{Param: "layer", Err: err}
 	case errors.Is(err, tiles.ErrBadTile):
 		return &ParamError{Param: "z", Err: err}
+	case errors.Is(err, tiles.ErrPublicPeriod):
+		return &ParamError{Param: "period", Value: p.Period.Label,
+			Allowed: "a closed month, quarter, half-year or year (e.g. " + lastFullQuarter(now, p.Period.From.Location()).Label + ") without an analyst token", Err: err}
+	case errors.Is(err, tiles.ErrNotPublic):
+		return fmt.Errorf("%w: %w", errForbidden, err)
 	case errors.Is(err, tiles.ErrBadParams), errors.Is(err, analytics.ErrBadQuery):
 		return &ParamError{Param: "period", Value: p.Period.Label, Err: err}
 	}
@@ -166,29 +194,150 @@ func (s *Server) handleTile(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	// Raw points are for analysts only; the public (no token) gets the
-	// aggregate layers. Answers that depend on the token are private.
-	if slices.Contains(req.Layers, "events") {
+	// aggregate layers under the public rules. Answers that depend on the
+	// token are private.
+	events := slices.Contains(req.Layers, tiles.LayerEvents)
+	if events {
 		if err := needRole(r.Context(), RoleAnalyst, "the events layer"); err != nil {
 			return err
 		}
-		w.Header().Set("Cache-Control", "private, no-store")
-		w.Header().Add("Vary", "Authorization")
 	}
 	req.Params.Public = RoleFrom(r.Context()) < RoleAnalyst
-	res, err := tl.Tile(r.Context(), req)
+	gz := acceptsGzip(r)
+	etag, err := tl.ETag(req) // checks req (public rules included)
 	if err != nil {
-		return tileError(err, req.Params)
+		return tileError(err, req.Params, s.cfg.Now())
+	}
+	h := w.Header()
+	h.Add("Vary", "Accept-Encoding")
+	if r.Header.Get("Authorization") == "" { // authenticate added it otherwise
+		h.Add("Vary", "Authorization")
+	}
+	switch cc := cacheRunning; {
+	case events:
+		h.Set("Cache-Control", "private, no-store")
+	default:
+		if !req.Params.Period.To.After(s.cfg.Now()) {
+			cc = cacheClosed
+		}
+		if req.Params.Public {
+			h.Set("Cache-Control", "public, "+cc)
+		} else {
+			h.Set("Cache-Control", "private, "+cc)
+		}
+	}
+	if gz {
+		etag = gzipETag(etag)
+	}
+	if !events && etagMatch(r.Header.Get("If-None-Match"), etag) {
+		h.Set("ETag", etag)
+		w.WriteHeader(http.StatusNotModified)
+		return nil
+	}
+	res, err := tl.Encoded(r.Context(), req)
+	if err != nil {
+		return tileError(err, req.Params, s.cfg.Now())
 	}
 	s.setSnapshotHeader(w, res.Snapshot)
-	if res.Data == nil {
+	if res.ETag != "" && !events { // a new snapshot may have come since ETag
+		etag = res.ETag
+		if gz {
+			etag = gzipETag(etag)
+		}
+		h.Set("ETag", etag)
+	}
+	if res.Gzip == nil {
 		w.WriteHeader(http.StatusNoContent)
 		return nil
 	}
-	w.Header().Set("Content-Type", MVTContentType)
-	w.Header().Set("Content-Length", strconv.Itoa(len(res.Data)))
+	body := res.Gzip
+	if gz {
+		h.Set("Content-Encoding", "gzip")
+	} else if body, err = res.MVT(); err != nil {
+		return err
+	}
+	h.Set("Content-Type", MVTContentType)
+	h.Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write(res.Data) // a client that left is no server error
+	_, _ = w.Write(body) // a client that left is no server error
 	return nil
+}
+
+// gzipETag is the entity tag of the gzip encoding of the representation
+// tagged etag (a different representation needs a different strong tag).
+func gzipETag(etag string) string {
+	return strings.TrimSuffix(etag, `"`) + `-gzip"`
+}
+
+// acceptsGzip reports whether the request's Accept-Encoding allows gzip
+// (RFC 9110 12.5.3: gzip, x-gzip or *, with a q-value above 0).
+func acceptsGzip(r *http.Request) bool {
+	ok := false
+	for _, v := range r.Header.Values("Accept-Encoding") {
+		for part := range strings.SplitSeq(v, ",") {
+			coding, params, _ := strings.Cut(strings.TrimSpace(part), ";")
+			coding = strings.ToLower(strings.TrimSpace(coding))
+			if coding != "gzip" && coding != "x-gzip" && coding != "*" {
+				continue
+			}
+			q := 1.0
+			for p := range strings.SplitSeq(params, ";") {
+				if k, val, found := strings.Cut(strings.TrimSpace(p), "="); found && strings.EqualFold(strings.TrimSpace(k), "q") {
+					if f, err := strconv.ParseFloat(strings.TrimSpace(val), 64); err == nil {
+						q = f
+					}
+				}
+			}
+			if coding == "*" && ok {
+				continue // an explicit gzip wins over *
+			}
+			ok = q > 0
+			if coding != "*" {
+				return ok
+			}
+		}
+	}
+	return ok
+}
+
+// etagMatch evaluates If-None-Match against etag with the weak comparison
+// of RFC 9110 8.8.3.2 (W/ ignored on both sides); "*" matches any.
+func etagMatch(header, etag string) bool {
+	if header == "" {
+		return false
+	}
+	want := strings.TrimPrefix(etag, "W/")
+	for part := range strings.SplitSeq(header, ",") {
+		t := strings.TrimSpace(part)
+		if t == "*" || strings.TrimPrefix(t, "W/") == want {
+			return true
+		}
+	}
+	return false
+}
+
+// writeJSONETag writes v as JSON with a strong ETag of its bytes and
+// cacheControl, or 304 when If-None-Match matches.
+func (s *Server) writeJSONETag(w http.ResponseWriter, r *http.Request, v any, cacheControl string) {
+	body, err := json.Marshal(v)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	body = append(body, '\n')
+	sum := sha256.Sum256(body)
+	etag := `"` + hex.EncodeToString(sum[:16]) + `"`
+	h := w.Header()
+	h.Set("ETag", etag)
+	h.Set("Cache-Control", cacheControl)
+	if etagMatch(r.Header.Get("If-None-Match"), etag) {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	h.Set("Content-Type", "application/json; charset=utf-8")
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(body)
 }
 
 func (s *Server) handleTileJSON(w http.ResponseWriter, r *http.Request) error {
@@ -206,9 +355,9 @@ func (s *Server) handleTileJSON(w http.ResponseWriter, r *http.Request) error {
 	}
 	tj, err := tl.TileJSON(r.Context(), layers, baseURL(r), forwardedQuery(r))
 	if err != nil {
-		return tileError(err, tiles.Params{})
+		return tileError(err, tiles.Params{}, s.cfg.Now())
 	}
-	s.writeJSON(w, r, http.StatusOK, tj)
+	s.writeJSONETag(w, r, tj, cacheMeta)
 	return nil
 }
 
@@ -222,8 +371,8 @@ func (s *Server) handleStyle(w http.ResponseWriter, r *http.Request) error {
 	}
 	st, err := tl.Style(r.Context(), baseURL(r), forwardedQuery(r))
 	if err != nil {
-		return tileError(err, tiles.Params{})
+		return tileError(err, tiles.Params{}, s.cfg.Now())
 	}
-	s.writeJSON(w, r, http.StatusOK, st)
+	s.writeJSONETag(w, r, st, cacheMeta)
 	return nil
 }

@@ -31,13 +31,14 @@ func newTileServerToken(t *testing.T) (*httptest.Server, string) {
 	t.Helper()
 	_, live, st := newAnalyticsServer(t)
 	token := putToken(t, st.(store.TokenStore), server.RoleAnalyst, 0)
+	now := func() time.Time { return time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC) }
 	rend := tiles.New(tiles.Config{
 		Snapshots: live,
 		Boundaries: func(ctx context.Context, l geo.Level) ([]geo.Unit, error) {
 			return st.Units(ctx, store.UnitQuery{Level: l, WithGeometry: true})
 		},
+		Now: now,
 	})
-	now := func() time.Time { return time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC) }
 	ts := httptest.NewServer(server.New(server.Config{Store: st, Snapshots: live, Tiles: rend, Now: now}).Handler())
 	t.Cleanup(ts.Close)
 	return ts, token

@@ -50,8 +50,31 @@
 //
 // Params.Period is required (the server defaults it to the last full
 // quarter); Params.Kinds and Params.Categories filter the events of every
-// layer. Params.Public is the hook for the public citizen-app restrictions
-// (k-suppression of small counts, no raw points): it is accepted and not
-// yet applied. Caching, ETags and compression are the caller's business;
-// Result.Snapshot names the snapshot a tile was rendered from.
+// layer (the category SensitiveGroup, "other_sensitive", stands for every
+// sensitive category together).
+//
+// # Public tiles
+//
+// Params.Public marks a request without an analyst token. The public rules
+// (see Privacy) refuse the events layer and sensitive categories
+// (ErrNotPublic), and periods other than closed months, quarters,
+// half-years and years (ErrPublicPeriod); they cap hexbins at
+// PublicMaxResolution, suppress counts below Privacy.K (suppressed=true, no
+// count and nothing derived from it), round the others to a multiple of
+// Privacy.Round and derive rate, diff and pct from the rounded counts, and
+// keep the hotspot bins but not their z-scores and p-values. Rounding is
+// what defeats differencing (a parent H3 cell minus its visible children, a
+// quarter minus two of its months, a total minus its categories): every
+// published term is uncertain by up to Round/2.
+//
+// # Caching
+//
+// Tile renders without a cache. Encoded renders through an LRU cache of
+// gzip-compressed tiles bounded in bytes (Config.CacheBytes, default
+// DefaultCacheBytes), keyed by the snapshot and the normalised request;
+// a new snapshot version empties it, and concurrent identical requests of
+// a cold tile wait for one render. ETag gives a tile's entity tag without
+// rendering it, so that a server can answer If-None-Match with 304.
+// Tiles with the events layer are never cached. Result.Snapshot and
+// Encoded.Snapshot name the snapshot a tile was rendered from.
 package tiles

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -43,6 +44,14 @@ type Config struct {
 	// Attribution is the TileJSON attribution (default "crimemap").
 	Attribution string
 	Logger      *slog.Logger
+	// Privacy configures the public rules (k-suppression, rounding,
+	// sensitive categories); the zero value means the defaults.
+	Privacy Privacy
+	// Now is the clock of the public period rule (default time.Now).
+	Now func() time.Time
+	// CacheBytes bounds the tile cache of Encoded (default
+	// DefaultCacheBytes; negative: no cache).
+	CacheBytes int64
 }
 
 // Params are the data parameters of a tile.
@@ -51,9 +60,8 @@ type Params struct {
 	Period     analytics.Period
 	Kinds      []analytics.Kind
 	Categories []string
-	// Public marks a request of the public citizen app. Hook for the
-	// privacy rules (k-suppression of small counts, no single events):
-	// accepted but not yet applied.
+	// Public marks a request without an analyst token (the citizen app):
+	// the public rules apply (see Privacy).
 	Public bool
 }
 
@@ -83,6 +91,8 @@ type Renderer struct {
 
 	mu   sync.Mutex
 	geom *geomSet // boundaries of the newest snapshot version seen
+
+	cache *tileCache // nil without a cache
 }
 
 // New returns a Renderer.
@@ -93,7 +103,18 @@ func New(cfg Config) *Renderer {
 	if cfg.Attribution == "" {
 		cfg.Attribution = "crimemap"
 	}
-	return &Renderer{cfg: cfg, log: cfg.Logger}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	cfg.Privacy = cfg.Privacy.withDefaults()
+	if cfg.CacheBytes == 0 {
+		cfg.CacheBytes = DefaultCacheBytes
+	}
+	r := &Renderer{cfg: cfg, log: cfg.Logger}
+	if cfg.CacheBytes > 0 {
+		r.cache = newTileCache(cfg.CacheBytes)
+	}
+	return r
 }
 
 // CheckTile validates tile coordinates: z in MinZoom..MaxZoom, x and y in
@@ -133,29 +154,63 @@ func (r *Renderer) snapshot() (*analytics.Snapshot, *geomSet, error) {
 	return snap, r.geom, nil
 }
 
-// Tile renders the tile of req. Errors wrap ErrUnknownLayer, ErrBadTile,
-// ErrBadParams or analytics.ErrBadQuery for bad requests, and
-// analytics.ErrNoSnapshot before the first snapshot.
-func (r *Renderer) Tile(ctx context.Context, req Request) (Result, error) {
+// check validates req and normalises its parameters (SensitiveGroup
+// expanded, categories and kinds sorted and distinct). Errors wrap
+// ErrUnknownLayer, ErrDuplicateLayer, ErrBadTile, ErrBadParams, and for a
+// public request ErrNotPublic or ErrPublicPeriod.
+func (r *Renderer) check(req Request) (Request, error) {
 	if err := CheckTile(req.Z, req.X, req.Y); err != nil {
-		return Result{}, err
+		return req, err
+	}
+	seen := map[string]bool{}
+	for _, name := range req.Layers {
+		if seen[name] {
+			return req, fmt.Errorf("%q: %w", name, ErrDuplicateLayer)
+		}
+		seen[name] = true
+		if _, ok := layerInfo(name); !ok {
+			return req, fmt.Errorf("%q: %w", name, ErrUnknownLayer)
+		}
 	}
 	if req.Params.Period.From.IsZero() || !req.Params.Period.From.Before(req.Params.Period.To) {
-		return Result{}, fmt.Errorf("%w: a period is required", ErrBadParams)
+		return req, fmt.Errorf("%w: a period is required", ErrBadParams)
+	}
+	if req.Params.Public {
+		if err := r.cfg.Privacy.checkPublic(req, r.cfg.Now()); err != nil {
+			return req, err
+		}
+	}
+	req.Params.Categories = r.cfg.Privacy.expandCategories(req.Params.Categories)
+	if len(req.Params.Kinds) > 0 {
+		req.Params.Kinds = slices.Compact(slices.Sorted(slices.Values(req.Params.Kinds)))
+	}
+	return req, nil
+}
+
+// Tile renders the tile of req, without the cache (see Encoded). Errors
+// wrap ErrUnknownLayer, ErrBadTile, ErrBadParams or analytics.ErrBadQuery
+// for bad requests, ErrNotPublic or ErrPublicPeriod for public requests
+// the public rules refuse, and analytics.ErrNoSnapshot before the first
+// snapshot.
+func (r *Renderer) Tile(ctx context.Context, req Request) (Result, error) {
+	req, err := r.check(req)
+	if err != nil {
+		return Result{}, err
 	}
 	snap, gs, err := r.snapshot()
 	if err != nil {
 		return Result{}, err
 	}
+	return r.render(ctx, snap, gs, req)
+}
+
+// render draws a checked request from snap.
+func (r *Renderer) render(ctx context.Context, snap *analytics.Snapshot, gs *geomSet, req Request) (Result, error) {
+	var err error
 	res := Result{Snapshot: snap.Version()}
 	f := newFrame(req.Z, req.X, req.Y)
 	var layers mvt.Layers
-	seen := map[string]bool{}
 	for _, name := range req.Layers {
-		if seen[name] {
-			return res, fmt.Errorf("%q: %w", name, ErrDuplicateLayer)
-		}
-		seen[name] = true
 		info, ok := layerInfo(name)
 		if !ok {
 			return res, fmt.Errorf("%q: %w", name, ErrUnknownLayer)
@@ -256,17 +311,21 @@ func (r *Renderer) unitFeatures(ctx context.Context, snap *analytics.Snapshot, g
 			props["population"] = u.Population
 		}
 		if row := rows[u.Code]; row != nil {
-			props["count"] = row.Count
 			if row.Population > 0 {
 				props["population"] = row.Population
 			}
-			if row.Rate != nil {
-				props["rate"] = round(*row.Rate, 3)
-			}
-			if c := row.Previous; c != nil {
-				props["prev_count"], props["diff"] = c.Base, c.Diff
-				if c.Percent != nil {
-					props["pct"] = round(*c.Percent, 1)
+			if p.Public {
+				r.publicUnitProps(props, row)
+			} else {
+				props["count"] = row.Count
+				if row.Rate != nil {
+					props["rate"] = round(*row.Rate, 3)
+				}
+				if c := row.Previous; c != nil {
+					props["prev_count"], props["diff"] = c.Base, c.Diff
+					if c.Percent != nil {
+						props["pct"] = round(*c.Percent, 1)
+					}
 				}
 			}
 		}
@@ -279,6 +338,49 @@ func (r *Renderer) unitFeatures(ctx context.Context, snap *analytics.Snapshot, g
 		fs = append(fs, feat)
 	}
 	return fs, nil
+}
+
+// publicUnitProps sets count, rate, prev_count, diff and pct of a public
+// unit feature from the published (suppressed or rounded) counts only.
+func (r *Renderer) publicUnitProps(props geojson.Properties, row *analytics.StatsRow) {
+	pv := r.cfg.Privacy
+	cur, curOK := pv.Publish(row.Count)
+	if curOK {
+		props["count"] = cur
+		if row.Population > 0 {
+			props["rate"] = round(float64(cur)*1000/float64(row.Population), 3)
+		}
+	} else {
+		delete(props, "count")
+		props["suppressed"] = true
+	}
+	delete(props, "diff")
+	delete(props, "prev_count")
+	prev, prevOK := int64(0), true
+	if c := row.Previous; c != nil {
+		prev, prevOK = pv.Publish(c.Base)
+	}
+	if !prevOK {
+		props["prev_suppressed"] = true
+		return
+	}
+	props["prev_count"] = prev
+	if !curOK {
+		return
+	}
+	props["diff"] = cur - prev
+	if prev >= analytics.MinBaseForPercent {
+		props["pct"] = round(100*float64(cur-prev)/float64(prev), 1)
+	}
+}
+
+// publicCount sets count (or suppressed) of a public cell feature.
+func (r *Renderer) publicCount(props geojson.Properties, n int64) {
+	if v, ok := r.cfg.Privacy.Publish(n); ok {
+		props["count"] = v
+	} else {
+		props["suppressed"] = true
+	}
 }
 
 func round(v float64, digits int) float64 {
@@ -337,6 +439,9 @@ func cellFeature(cell uint64, f tileFrame) *geojson.Feature {
 // in the tile.
 func (r *Renderer) hexbinFeatures(snap *analytics.Snapshot, f tileFrame, p Params) ([]*geojson.Feature, error) {
 	res := HexResolution(f.z)
+	if p.Public {
+		res = min(res, PublicMaxResolution)
+	}
 	tb := f.lonLatBound(0)
 	box := f.lonLatBound(cellMargin(res, tb))
 	flt := p.filter()
@@ -348,7 +453,11 @@ func (r *Renderer) hexbinFeatures(snap *analytics.Snapshot, f tileFrame, p Param
 	var fs []*geojson.Feature
 	for _, b := range bins.Bins {
 		if feat := cellFeature(b.Cell, f); feat != nil {
-			feat.Properties["count"] = b.Count
+			if p.Public {
+				r.publicCount(feat.Properties, b.Count)
+			} else {
+				feat.Properties["count"] = b.Count
+			}
 			fs = append(fs, feat)
 		}
 	}
@@ -409,10 +518,17 @@ func (r *Renderer) hotspotFeatures(ctx context.Context, snap *analytics.Snapshot
 			if feat == nil {
 				continue
 			}
-			feat.Properties["count"] = c.Count
 			feat.Properties["bin"] = int(c.Bin)
-			feat.Properties["z"] = round(c.Z, 3)
-			feat.Properties["p"] = round(c.P, 5)
+			if p.Public {
+				// z and p come from the exact counts of the whole
+				// district: with all of them the counts could be solved
+				// for. The public gets the bin only.
+				r.publicCount(feat.Properties, c.Count)
+			} else {
+				feat.Properties["count"] = c.Count
+				feat.Properties["z"] = round(c.Z, 3)
+				feat.Properties["p"] = round(c.P, 5)
+			}
 			feat.Properties["district"] = s.unit.Code
 			if picked[c.Cell] == nil {
 				order = append(order, c.Cell)

@@ -26,6 +26,7 @@ func (f fixed) Current() *analytics.Snapshot { return f.s }
 
 type world struct {
 	units  []geo.Unit
+	events []analytics.Event
 	snap   *analytics.Snapshot
 	period analytics.Period
 	r      *tiles.Renderer
@@ -63,6 +64,7 @@ func demoWorld(t testing.TB) *world {
 			}
 			return nil
 		}
+		w.events = events
 		if w.snap, worldErr = analytics.Build(ctx, w.units, scan, 1, 1); worldErr != nil {
 			return
 		}

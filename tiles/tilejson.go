@@ -152,7 +152,7 @@ func (r *Renderer) Style(ctx context.Context, base, rawQuery string) (Style, err
 			"fill-opacity": 0.6,
 		}, map[string]any{"minzoom": 10}),
 		layer("hexbins-count", "fill", LayerHexbins, map[string]any{
-			"fill-color": []any{"interpolate", []any{"linear"}, []any{"get", "count"},
+			"fill-color": []any{"interpolate", []any{"linear"}, []any{"coalesce", []any{"get", "count"}, 1}, // suppressed: lightest
 				1, "#ffffcc", 5, "#a1dab4", 20, "#41b6c4", 50, "#2c7fb8", 200, "#253494"},
 			"fill-opacity": 0.7,
 		}, hidden),

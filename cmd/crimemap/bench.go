@@ -31,13 +31,19 @@ const (
 )
 
 func cmdBench(ctx context.Context, env *environment, args []string) error {
-	fs := env.newFlags("bench", "bench [--events N] [--queries-events N] [--hotspots=false] [--database-url URL]")
+	fs := env.newFlags("bench", "bench [--events N] [--queries-events N] [--hotspots=false] [--tiles=false] [--database-url URL]")
 	n := fs.Int("events", 1_000_000, "synthetic events to ingest into each backend (0 skips the ingest benchmark)")
 	qn := fs.Int("queries-events", 10_000_000, "synthetic events for the snapshot query and build benchmark (0 skips it)")
 	qOrder := fs.String("queries-order", "time", "order the query benchmark loads events into the stores: time (as a live feed fills them) or random")
 	qSQLite := fs.Int("queries-sqlite-events", 0, "events loaded into SQLite for the build-from-store measurement (0: the query events, at most 2,000,000)")
 	qStores := fs.Bool("queries-stores", true, "load the query benchmark events into PostGIS and SQLite (false: snapshot queries only)")
 	hot := fs.Bool("hotspots", true, "time Gi* + FDR over 100,000 H3 cells and emerging hot spots over 24 x 50,000 cells (synthetic counts)")
+	tl := fs.Bool("tiles", true, "drive the tile endpoint over a fixed list of z8-z14 tiles of the demo region (cold, warm, many clients) and, with --database-url, the same tiles through PostGIS ST_AsMVT")
+	tlWorkers := fs.Int("tiles-workers", 8, "client goroutines (keep-alive connections) of the tile passes")
+	tlPasses := fs.Int("tiles-warm-passes", 10, "warm passes over the tile list")
+	tlClients := fs.Int("tiles-clients", 200, "concurrent clients of the tile memory run")
+	tlMemFor := fs.Duration("tiles-memory-for", 6*time.Second, "length of the tile memory run")
+	tlProfile := fs.String("tiles-cpuprofile", "", "write a CPU profile of the tiles' cold pass (analyst token) to this file")
 	dbURL := fs.String("database-url", env.env("CRIMEMAP_BENCH_DATABASE_URL", "CRIMEMAP_TEST_DATABASE_URL", "DATABASE_URL"),
 		"PostgreSQL server with PostGIS; a scratch database is created there and dropped (env CRIMEMAP_BENCH_DATABASE_URL, CRIMEMAP_TEST_DATABASE_URL)")
 	if err := parse(fs, args); err != nil {
@@ -49,6 +55,15 @@ func cmdBench(ctx context.Context, env *environment, args []string) error {
 	log := env.logger()
 	if *hot {
 		if err := benchHotspots(ctx, env.stdout); err != nil {
+			return err
+		}
+	}
+	if *tl {
+		if *tlWorkers < 1 || *tlPasses < 1 || *tlClients < 1 || *tlMemFor <= 0 {
+			return fmt.Errorf("%w: --tiles-workers, --tiles-warm-passes, --tiles-clients and --tiles-memory-for must be positive", errUsage)
+		}
+		if err := benchTiles(ctx, env.stdout, log, tileOpts{dbURL: *dbURL, workers: *tlWorkers, warmPasses: *tlPasses,
+			clients: *tlClients, memFor: *tlMemFor, maxPass: 2 * time.Minute, cpuProfile: *tlProfile}); err != nil {
 			return err
 		}
 	}

@@ -53,7 +53,7 @@ Usage:
                                                                    classify every mahalla red/yellow/green, store the run
   crimemap token      create --role viewer|analyst|admin [--name NAME] [--expires 2160h] | list | revoke ID  [store flags]
                                                                    API bearer tokens (raw events need an analyst token)
-  crimemap bench      [--events N] [--database-url URL]            measure ingest throughput and print a table
+  crimemap bench      [--events N] [--database-url URL]            measure ingest, queries and tiles; print tables
   crimemap version
 
 Store flags (every command that touches the store):

@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/crimemap/crimemap/analytics"
@@ -29,8 +32,14 @@ func cmdServe(ctx context.Context, env *environment, args []string) error {
 	timeout := fs.Duration("request-timeout", 30*time.Second, "per-request timeout")
 	policyPath := fs.String("policy", env.env("CRIMEMAP_POLICY"), "classification policy file, YAML or JSON (env CRIMEMAP_POLICY; default: the built-in policy)")
 	watch := fs.Duration("reload-every", 5*time.Second, "how often to check the store for new data and rebuild the analytics snapshot")
+	cacheMiB := fs.Int("tile-cache-mib", envInt(env, "CRIMEMAP_TILE_CACHE_MIB", 256), "memory bound of the vector tile cache in MiB (env CRIMEMAP_TILE_CACHE_MIB; 0: no cache)")
+	publicK := fs.Int("public-k", envInt(env, "CRIMEMAP_PUBLIC_K", 5), "public tiles suppress counts below this (env CRIMEMAP_PUBLIC_K)")
+	sensitive := fs.String("sensitive-categories", env.env("CRIMEMAP_SENSITIVE_CATEGORIES"), "more sensitive categories, comma-separated, folded into other_sensitive for the public (env CRIMEMAP_SENSITIVE_CATEGORIES)")
 	if err := parse(fs, args); err != nil {
 		return err
+	}
+	if *cacheMiB < 0 || *publicK < 1 {
+		return fmt.Errorf("%w: --tile-cache-mib must be 0 or more and --public-k 1 or more", errUsage)
 	}
 	loc, err := location(*tz)
 	if err != nil {
@@ -79,16 +88,8 @@ func cmdServe(ctx context.Context, env *environment, args []string) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", *addr, err)
 	}
-	rend := tiles.New(tiles.Config{
-		Snapshots: live,
-		// Boundaries are reloaded from the store for every new snapshot.
-		Boundaries: func(ctx context.Context, level geo.Level) ([]geo.Unit, error) {
-			return st.Units(ctx, store.UnitQuery{Level: level, WithGeometry: true})
-		},
-		Categories: latestCategories(st),
-		Logger:     log,
-	})
-	srv := server.New(server.Config{Store: st, Snapshots: live, Tiles: rend, Logger: log, RequestTimeout: *timeout, Location: loc, Notice: notice, Policy: pol})
+	srv := newService(st, live, log, server.Config{RequestTimeout: *timeout, Location: loc, Notice: notice, Policy: pol},
+		tiles.Config{CacheBytes: tileCacheBytes(*cacheMiB), Privacy: tiles.Privacy{K: int64(*publicK), Sensitive: splitList(*sensitive)}})
 	url := "http://" + ln.Addr().String()
 	fmt.Fprintf(env.stdout, "crimemap serving %s on %s\n", sf.describe(), url)
 	fmt.Fprintf(env.stdout, "  classification policy %q version %s (%s)\n", pol.Name, pol.Version(), pol.Source)
@@ -99,6 +100,34 @@ func cmdServe(ctx context.Context, env *environment, args []string) error {
 	fmt.Fprintf(env.stdout, "      %s/styles/default.json  (MapLibre GL style over %s/tiles/{layer}/{z}/{x}/{y}.mvt)\n", url, url)
 	fmt.Fprintf(env.stdout, "      %s/v1/stats?level=district&period=%s&compare=previous,last_year&kind=crime\n", url, lastQuarter(time.Now(), loc))
 	return srv.Serve(ctx, ln)
+}
+
+// newService wires the tile renderer and the HTTP server over st and the
+// live snapshot as `serve` runs them; cfg carries the other settings (its
+// Store, Snapshots, Tiles and Logger are set here). The tile benchmark
+// builds its server with it too, so it measures what serve serves.
+// tileOpts, when given, sets the renderer's CacheBytes and Privacy (the
+// defaults otherwise: a 256 MiB cache, k = 5); the renderer's clock is
+// cfg.Now.
+func newService(st store.Store, live *analytics.Live, log *slog.Logger, cfg server.Config, tileOpts ...tiles.Config) *server.Server {
+	var opt tiles.Config
+	if len(tileOpts) > 0 {
+		opt = tileOpts[0]
+	}
+	rend := tiles.New(tiles.Config{
+		Snapshots: live,
+		// Boundaries are reloaded from the store for every new snapshot.
+		Boundaries: func(ctx context.Context, level geo.Level) ([]geo.Unit, error) {
+			return st.Units(ctx, store.UnitQuery{Level: level, WithGeometry: true})
+		},
+		Categories: latestCategories(st),
+		Logger:     log,
+		CacheBytes: opt.CacheBytes,
+		Privacy:    opt.Privacy,
+		Now:        cfg.Now,
+	})
+	cfg.Store, cfg.Snapshots, cfg.Tiles, cfg.Logger = st, live, rend, log
+	return server.New(cfg)
 }
 
 // latestCategories gives the tiles the mahalla categories of a period's
@@ -156,4 +185,21 @@ func lastQuarter(now time.Time, loc *time.Location) string {
 		q, y = 4, y-1
 	}
 	return fmt.Sprintf("%d-Q%d", y, q)
+}
+
+// tileCacheBytes converts --tile-cache-mib (0: no cache).
+func tileCacheBytes(mib int) int64 {
+	if mib == 0 {
+		return -1
+	}
+	return int64(mib) << 20
+}
+
+// envInt reads an integer environment variable, def when unset or bad
+// (the flag's parser then reports nothing: the default shows in --help).
+func envInt(env *environment, name string, def int) int {
+	if v, err := strconv.Atoi(strings.TrimSpace(env.env(name))); err == nil {
+		return v
+	}
+	return def
 }
