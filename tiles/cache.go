@@ -149,7 +149,9 @@ func (r *Renderer) Encoded(ctx context.Context, req Request) (Encoded, error) {
 		}
 		enc := Encoded{ETag: etagOf(key), Snapshot: res.Snapshot, Features: res.Features}
 		if res.Data != nil {
-			level := gzip.DefaultCompression // compressed once, served many times
+			// BestSpeed: a cold tile's latency matters more than a few
+			// per cent of bytes (MVT compresses well at any level).
+			level := gzip.BestSpeed
 			if slices.Contains(req.Layers, LayerEvents) {
 				level = gzip.BestSpeed
 			}

@@ -93,6 +93,7 @@ type Renderer struct {
 	geom *geomSet // boundaries of the newest snapshot version seen
 
 	cache *tileCache // nil without a cache
+	stats statsMemo  // per-unit statistics of the current snapshot
 }
 
 // New returns a Renderer.
@@ -278,13 +279,9 @@ func (r *Renderer) unitFeatures(ctx context.Context, snap *analytics.Snapshot, g
 	if len(hits) == 0 {
 		return nil, nil
 	}
-	st, err := snap.Stats(analytics.StatsQuery{Period: p.Period, Level: level, Filter: p.filter(), ComparePrevious: true})
+	rows, err := r.unitStats(snap, p, level)
 	if err != nil {
 		return nil, err
-	}
-	rows := make(map[string]*analytics.StatsRow, len(st.Rows))
-	for i := range st.Rows {
-		rows[st.Rows[i].Unit] = &st.Rows[i]
 	}
 	var cats map[string]classify.Category
 	if level == geo.LevelMahalla && r.cfg.Categories != nil {
