@@ -53,7 +53,8 @@ type Store interface {
 
 	// DataVersion returns a number that strictly increases with every
 	// committed PutUnits or PutEvents that inserted or updated something
-	// (a write that leaves everything unchanged keeps it). It is persisted
+	// (a write that leaves everything unchanged keeps it), and when a
+	// classification run is stored (RunStore.PutRun: a database trigger). It is persisted
 	// in the database and bumped in the writing transaction, so every
 	// process using the same database sees it: a caller that read version
 	// v and then the data, and later reads v again, saw the data current

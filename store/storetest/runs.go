@@ -28,6 +28,7 @@ var runTests = []struct {
 	{"RunsCanceled", testRunsCanceled},
 	{"RunHistory", testRunHistory},
 	{"RunsLatestPrefersFull", testLatestPrefersFullRuns},
+	{"RunBumpsDataVersion", testRunBumpsDataVersion},
 }
 
 func runStore(t *testing.T, s store.Store) store.RunStore {
@@ -354,5 +355,29 @@ func testLatestPrefersFullRuns(t *testing.T, rs store.RunStore) {
 	}
 	if got.ID != idFull || got.Unit != "" {
 		t.Fatalf("LatestRun = run %d (unit %q), want the full run %d", got.ID, got.Unit, idFull)
+	}
+}
+
+// testRunBumpsDataVersion: storing a run changes what the service shows
+// (categories on tiles and profiles), so the data version moves.
+func testRunBumpsDataVersion(t *testing.T, rs store.RunStore) {
+	st, ok := rs.(store.Store)
+	if !ok {
+		t.Skip("not a store.Store")
+	}
+	ctx := t.Context()
+	before, err := st.DataVersion(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := rs.PutRun(ctx, FixtureRun("2023-Q1", time.Date(2025, 2, 1, 0, 0, 0, 0, time.UTC))); err != nil {
+		t.Fatal(err)
+	}
+	after, err := st.DataVersion(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after <= before {
+		t.Fatalf("data version %d after storing a run, was %d", after, before)
 	}
 }
