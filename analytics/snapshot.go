@@ -265,3 +265,27 @@ func (s *Snapshot) bindColumns() {
 		s.levels[i] = r.Column(8 + i).(*array.Int32).Int32Values()
 	}
 }
+
+// Columns are read-only views of a snapshot's typed columns, row i of each
+// slice being one event (sorted by time), for packages that aggregate in
+// loops of their own (classify). They alias the snapshot's Arrow buffers:
+// callers must not modify them.
+type Columns struct {
+	Kind     []uint8
+	Severity []uint8
+	Flags    []uint16
+	At       []int64 // occurred_at, Unix seconds
+	Cell     []uint64
+	// Unit indexes into Units() (-1 = unassigned).
+	Region, District, Mahalla []int32
+}
+
+// Columns returns the typed column views of s.
+func (s *Snapshot) Columns() Columns {
+	return Columns{Kind: s.kind, Severity: s.sev, Flags: s.flags, At: s.at, Cell: s.cell,
+		Region: s.levels[0], District: s.levels[1], Mahalla: s.levels[2]}
+}
+
+// Rows returns the rows [lo, hi) with occurred_at in [from, to) (whole
+// Unix seconds, fractions rounded up as everywhere in the snapshot).
+func (s *Snapshot) Rows(from, to time.Time) (lo, hi int) { return s.rowRange(from, to) }

@@ -265,10 +265,7 @@ func Classify(ctx context.Context, in Input) (Run, error) {
 		return run, err
 	}
 	snap := in.Snapshot
-	cols, err := snapshotColumns(snap)
-	if err != nil {
-		return run, err
-	}
+	cols := snap.Columns()
 	units := snap.Units()
 
 	// The mahallas, their districts and regions.
@@ -318,8 +315,7 @@ func Classify(ctx context.Context, in Input) (Run, error) {
 		want[m.unit] = true
 	}
 	cs := make([]counts, len(units))
-	from, to := unixCeil(p.From), unixCeil(p.To)
-	lo, hi := cols.rows(from, to)
+	lo, hi := snap.Rows(p.From, p.To)
 	countPeriod(&cols, lo, hi, cs, want)
 	uses := map[IndicatorKind]bool{}
 	for _, ind := range pol.Indicators {
@@ -328,9 +324,9 @@ func Classify(ctx context.Context, in Input) (Run, error) {
 	var runNotes []string
 	if uses[KindChangeZ] {
 		ly := p.LastYear()
-		llo, lhi := cols.rows(unixCeil(ly.From), unixCeil(ly.To))
+		llo, lhi := snap.Rows(ly.From, ly.To)
 		countLastYear(&cols, llo, lhi, cs, want)
-		if len(cols.at) == 0 || int64(cols.at[0]) > unixCeil(ly.From) {
+		if len(cols.At) == 0 || cols.At[0] > unixCeil(ly.From) {
 			runNotes = append(runNotes, fmt.Sprintf("change_z: the snapshot starts after %s began; last year's counts are incomplete", ly.Label))
 		}
 	}

@@ -6,11 +6,8 @@ import (
 	"fmt"
 	"math"
 	"runtime"
-	"sort"
 	"sync"
 
-	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/crimemap/crimemap/analytics"
 	"github.com/crimemap/crimemap/analytics/hotspot"
 	"github.com/crimemap/crimemap/geo"
@@ -36,118 +33,24 @@ type counts struct {
 	located, hot                                                            int64 // located crimes, and those in hot cells
 }
 
-// columns are the typed value slices of a snapshot's record.
-type columns struct {
-	kind     []uint8
-	sev      []uint8
-	flags    []uint16
-	at       []arrow.Timestamp
-	cell     []uint64
-	mahalla  []int32
-	district []int32
-}
-
-func snapshotColumns(s *analytics.Snapshot) (columns, error) {
-	rec := s.Record()
-	sc := s.Schema()
-	col := func(name string) (arrow.Array, error) {
-		idx := sc.FieldIndices(name)
-		if len(idx) != 1 {
-			return nil, fmt.Errorf("classify: snapshot has no column %q", name)
-		}
-		return rec.Column(idx[0]), nil
-	}
-	var c columns
-	var err error
-	get := func(name string, f func(arrow.Array) bool) {
-		if err != nil {
-			return
-		}
-		a, e := col(name)
-		if e != nil {
-			err = e
-			return
-		}
-		if !f(a) {
-			err = fmt.Errorf("classify: snapshot column %q has type %s", name, a.DataType())
-		}
-	}
-	get(analytics.ColKind, func(a arrow.Array) bool {
-		x, ok := a.(*array.Uint8)
-		if ok {
-			c.kind = x.Uint8Values()
-		}
-		return ok
-	})
-	get(analytics.ColSeverity, func(a arrow.Array) bool {
-		x, ok := a.(*array.Uint8)
-		if ok {
-			c.sev = x.Uint8Values()
-		}
-		return ok
-	})
-	get(analytics.ColFlags, func(a arrow.Array) bool {
-		x, ok := a.(*array.Uint16)
-		if ok {
-			c.flags = x.Uint16Values()
-		}
-		return ok
-	})
-	get(analytics.ColOccurredAt, func(a arrow.Array) bool {
-		x, ok := a.(*array.Timestamp)
-		if ok {
-			c.at = x.TimestampValues()
-		}
-		return ok
-	})
-	get(analytics.ColCell, func(a arrow.Array) bool {
-		x, ok := a.(*array.Uint64)
-		if ok {
-			c.cell = x.Uint64Values()
-		}
-		return ok
-	})
-	get(analytics.ColMahalla, func(a arrow.Array) bool {
-		x, ok := a.(*array.Int32)
-		if ok {
-			c.mahalla = x.Int32Values()
-		}
-		return ok
-	})
-	get(analytics.ColDistrict, func(a arrow.Array) bool {
-		x, ok := a.(*array.Int32)
-		if ok {
-			c.district = x.Int32Values()
-		}
-		return ok
-	})
-	return c, err
-}
-
-// rows returns the rows [lo, hi) with occurred_at in [from, to) (whole
-// seconds; a fraction counts from the next second, as the snapshot does).
-func (c *columns) rows(from, to int64) (int, int) {
-	n := len(c.at)
-	lo := sort.Search(n, func(i int) bool { return int64(c.at[i]) >= from })
-	hi := lo + sort.Search(n-lo, func(i int) bool { return int64(c.at[lo+i]) >= to })
-	return lo, hi
-}
+// columns are the snapshot's typed column views (analytics.Columns).
+type columns = analytics.Columns
 
 // countPeriod counts the events of [lo, hi) per unit index into cs (indexed
 // like the unit table); only units with want[u] are counted.
 func countPeriod(c *columns, lo, hi int, cs []counts, want []bool) {
 	const grave = uint8(analytics.SeverityGrave)
 	for r := lo; r < hi; r++ {
-		m := c.mahalla[r]
+		m := c.Mahalla[r]
 		if m < 0 || !want[m] {
 			continue
 		}
 		x := &cs[m]
-		switch analytics.Kind(c.kind[r]) {
+		switch analytics.Kind(c.Kind[r]) {
 		case analytics.KindCrime:
 			x.crimes++
-			f := analytics.Flags(c.flags[r])
-			if c.sev[r] >= grave {
+			f := analytics.Flags(c.Flags[r])
+			if c.Severity[r] >= grave {
 				x.grave++
 			}
 			if f&analytics.FlagPublicPlace != 0 {
@@ -168,11 +71,11 @@ func countPeriod(c *columns, lo, hi int, cs []counts, want []bool) {
 			if f&analytics.FlagSolved != 0 {
 				x.solved++
 			}
-			if c.cell[r] != 0 {
+			if c.Cell[r] != 0 {
 				x.located++
 			}
 		case analytics.KindAccident:
-			if analytics.Flags(c.flags[r])&analytics.FlagCasualties != 0 {
+			if analytics.Flags(c.Flags[r])&analytics.FlagCasualties != 0 {
 				x.accidents++
 			}
 		case analytics.KindOffence:
@@ -184,7 +87,7 @@ func countPeriod(c *columns, lo, hi int, cs []counts, want []bool) {
 // countLastYear counts crimes of [lo, hi) per unit into cs[].lastYear.
 func countLastYear(c *columns, lo, hi int, cs []counts, want []bool) {
 	for r := lo; r < hi; r++ {
-		if m := c.mahalla[r]; m >= 0 && want[m] && analytics.Kind(c.kind[r]) == analytics.KindCrime {
+		if m := c.Mahalla[r]; m >= 0 && want[m] && analytics.Kind(c.Kind[r]) == analytics.KindCrime {
 			cs[m].lastYear++
 		}
 	}
@@ -355,15 +258,15 @@ func hotDistrict(ctx context.Context, snap *analytics.Snapshot, p analytics.Peri
 // HotspotRes is a hot cell of the mahalla's district.
 func countHot(c *columns, lo, hi int, cs []counts, want []bool, district []int32, hot map[int32]map[uint64]struct{}) {
 	for r := lo; r < hi; r++ {
-		m := c.mahalla[r]
-		if m < 0 || !want[m] || analytics.Kind(c.kind[r]) != analytics.KindCrime || c.cell[r] == 0 {
+		m := c.Mahalla[r]
+		if m < 0 || !want[m] || analytics.Kind(c.Kind[r]) != analytics.KindCrime || c.Cell[r] == 0 {
 			continue
 		}
 		set := hot[district[m]]
 		if len(set) == 0 {
 			continue
 		}
-		if _, ok := set[geo.CellParent(c.cell[r], HotspotRes)]; ok {
+		if _, ok := set[geo.CellParent(c.Cell[r], HotspotRes)]; ok {
 			cs[m].hot++
 		}
 	}
