@@ -73,9 +73,7 @@ func statsJSON(res *analytics.StatsResult, notice string) map[string]any {
 		"totals": map[string]int64{"events": res.Total, "no_location": res.NoLocation, "unassigned": res.Unassigned},
 		"rows":   rows,
 	}
-	if notice != "" {
-		out["notice"] = notice
-	}
+	withNotice(out, notice)
 	return out
 }
 
@@ -203,9 +201,7 @@ func seriesJSON(res *analytics.SeriesResult, loc *time.Location, notice string) 
 		pts[i] = point{Start: p.Start.UTC(), Label: p.Start.In(loc).Format("2006-01-02"), Count: p.Count}
 	}
 	out := map[string]any{"snapshot": res.Snapshot, "interval": res.Interval, "points": pts}
-	if notice != "" {
-		out["notice"] = notice
-	}
+	withNotice(out, notice)
 	return out
 }
 
@@ -236,6 +232,23 @@ func seriesRecord(res *analytics.SeriesResult) arrow.RecordBatch {
 
 func cellHex(c uint64) string { return strconv.FormatUint(c, 16) }
 
+// cellFeature is the polygon of an H3 cell as a GeoJSON feature whose id
+// and "h3" property are the cell's hex index.
+func cellFeature(cell uint64) *geojson.Feature {
+	f := geojson.NewFeature(orb.Polygon{geo.CellBoundary(cell)})
+	f.ID = cellHex(cell)
+	f.Properties["h3"] = f.ID
+	return f
+}
+
+// withNotice adds the data notice (e.g. "synthetic demo data") to a
+// response object when there is one.
+func withNotice(m map[string]any, notice string) {
+	if notice != "" {
+		m["notice"] = notice
+	}
+}
+
 func hexbinJSON(res *analytics.HexbinResult, p analytics.Period, notice string) map[string]any {
 	type bin struct {
 		H3    string  `json:"h3"`
@@ -249,25 +262,19 @@ func hexbinJSON(res *analytics.HexbinResult, p analytics.Period, notice string) 
 		bins[i] = bin{H3: cellHex(b.Cell), Lat: lat, Lon: lon, Count: b.Count}
 	}
 	out := map[string]any{"snapshot": res.Snapshot, "res": res.Res, "period": toPeriodJSON(p), "no_location": res.NoLocation, "bins": bins}
-	if notice != "" {
-		out["notice"] = notice
-	}
+	withNotice(out, notice)
 	return out
 }
 
 func hexbinGeoJSON(res *analytics.HexbinResult, p analytics.Period, notice string) *geojson.FeatureCollection {
 	fc := geojson.NewFeatureCollection()
 	for _, b := range res.Bins {
-		f := geojson.NewFeature(orb.Polygon{geo.CellBoundary(b.Cell)})
-		f.ID = cellHex(b.Cell)
-		f.Properties["h3"] = cellHex(b.Cell)
+		f := cellFeature(b.Cell)
 		f.Properties["count"] = b.Count
 		fc.Append(f)
 	}
 	fc.ExtraMembers = geojson.Properties{"snapshot": res.Snapshot, "res": res.Res, "period": p.Label, "no_location": res.NoLocation}
-	if notice != "" {
-		fc.ExtraMembers["notice"] = notice
-	}
+	withNotice(fc.ExtraMembers, notice)
 	return fc
 }
 

@@ -67,18 +67,14 @@ func hotspotsJSON(res *hotspot.HexResult, f analytics.Filter, notice string) map
 		"bins":        binCounts(func(i int) int8 { return res.Cells[i].Bin }, len(res.Cells)),
 		"conventions": res.Conventions, "cells": cells,
 	}
-	if notice != "" {
-		out["notice"] = notice
-	}
+	withNotice(out, notice)
 	return out
 }
 
 func hotspotsGeoJSON(res *hotspot.HexResult, f analytics.Filter, notice string) *geojson.FeatureCollection {
 	fc := geojson.NewFeatureCollection()
 	for _, c := range res.Cells {
-		ft := geojson.NewFeature(orb.Polygon{geo.CellBoundary(c.Cell)})
-		ft.ID = cellHex(c.Cell)
-		ft.Properties["h3"] = cellHex(c.Cell)
+		ft := cellFeature(c.Cell)
 		ft.Properties["count"] = c.Count
 		ft.Properties["z"] = num(c.Z)
 		ft.Properties["p"] = num(c.P)
@@ -88,9 +84,7 @@ func hotspotsGeoJSON(res *hotspot.HexResult, f analytics.Filter, notice string) 
 	}
 	fc.ExtraMembers = geojson.Properties{"snapshot": res.Snapshot, "period": res.Period.Label, "res": res.Res, "k": res.K,
 		"neighbourhood_km": res.NeighbourhoodKm, "study_area": areaJSON(f, len(res.Cells), res.Events), "conventions": res.Conventions}
-	if notice != "" {
-		fc.ExtraMembers["notice"] = notice
-	}
+	withNotice(fc.ExtraMembers, notice)
 	return fc
 }
 
@@ -199,9 +193,7 @@ func mahallaHotspotsJSON(res *hotspot.MahallaResult, notice string) map[string]a
 	}
 	out := mahallaMeta(res)
 	out["rows"] = rows
-	if notice != "" {
-		out["notice"] = notice
-	}
+	withNotice(out, notice)
 	return out
 }
 
@@ -221,9 +213,7 @@ func mahallaHotspotsGeoJSON(res *hotspot.MahallaResult, bounds map[string]orb.Mu
 	}
 	meta := mahallaMeta(res)
 	meta["period"] = res.Period.Label
-	if notice != "" {
-		meta["notice"] = notice
-	}
+	withNotice(meta, notice)
 	fc.ExtraMembers = meta
 	return fc
 }
@@ -368,9 +358,7 @@ func emergingJSON(res *hotspot.EmergingResult, f analytics.Filter, loc *time.Loc
 	}
 	out := emergingMeta(res, f, loc)
 	out["cells"] = cells
-	if notice != "" {
-		out["notice"] = notice
-	}
+	withNotice(out, notice)
 	return out
 }
 
@@ -379,8 +367,7 @@ func emergingGeoJSON(res *hotspot.EmergingResult, f analytics.Filter, loc *time.
 	for i := range res.Cells {
 		c := &res.Cells[i]
 		j := toEmergingCellJSON(c, false)
-		ft := geojson.NewFeature(orb.Polygon{geo.CellBoundary(c.Cell)})
-		ft.ID = j.H3
+		ft := cellFeature(c.Cell)
 		for k, v := range map[string]any{"h3": j.H3, "category": j.Category, "count": j.Count, "hot_steps": j.HotSteps,
 			"cold_steps": j.ColdSteps, "trend": j.Trend.Trend, "mk_z": j.Trend.Z, "mk_p": j.Trend.P, "tau": j.Trend.Tau,
 			"last_z": j.LastZ, "last_p": j.LastP} {
@@ -389,9 +376,7 @@ func emergingGeoJSON(res *hotspot.EmergingResult, f analytics.Filter, loc *time.
 		fc.Append(ft)
 	}
 	meta := emergingMeta(res, f, loc)
-	if notice != "" {
-		meta["notice"] = notice
-	}
+	withNotice(meta, notice)
 	fc.ExtraMembers = meta
 	return fc
 }
