@@ -98,6 +98,30 @@ type Comparison struct {
 	// of two Poisson counts; Significant when |Z| >= SignificantZ.
 	Z           float64
 	Significant bool
+	// BaseBounds holds the true base (zero for exact answers). Withheld:
+	// Diff, Percent, Z and Significant are not published (a protected
+	// count or base is withheld).
+	BaseBounds Bounds
+	Withheld   bool
+}
+
+// Bounds is the interval [Lo, Hi] that holds a true count. Exact answers
+// leave it zero (see Of): their interval is the count itself. The public
+// answers of analytics/disclose publish a protected count, or withhold it,
+// with bounds that always hold the true count.
+type Bounds struct {
+	Lo, Hi int64
+	// Withheld: the count is not published, only the interval.
+	Withheld bool
+}
+
+// Of returns b, or the exact interval [n, n] when b is the zero Bounds
+// (an exact answer).
+func (b Bounds) Of(n int64) Bounds {
+	if b == (Bounds{}) {
+		return Bounds{Lo: n, Hi: n}
+	}
+	return b
 }
 
 // StatsRow is one unit (and group) of a StatsResult.
@@ -106,6 +130,8 @@ type StatsRow struct {
 	Name  string // unit name (uz)
 	Group string // group value ("" with DimNone)
 	Count int64
+	// Bounds of Count (zero for exact answers; see Bounds.Of).
+	Bounds Bounds
 	// Population of the unit (0 when unknown) and the rate per 1,000
 	// residents (nil when unknown).
 	Population int64
@@ -124,6 +150,8 @@ type StatsResult struct {
 	// period, of them without location and with a location outside every
 	// unit of the level. They are never dropped from Total.
 	Total, NoLocation, Unassigned int64
+	// Bounds of the totals (zero for exact answers).
+	TotalBounds, NoLocationBounds, UnassignedBounds Bounds
 }
 
 // SeriesQuery asks for counts per interval over [From, To).
@@ -137,6 +165,8 @@ type SeriesQuery struct {
 type SeriesPoint struct {
 	Start time.Time // start of the interval (an instant; midnight in the zone)
 	Count int64
+	// Bounds of Count (zero for exact answers).
+	Bounds Bounds
 }
 
 // SeriesResult answers a SeriesQuery (every interval, zeros included).
@@ -157,6 +187,8 @@ type HexbinQuery struct {
 type Hexbin struct {
 	Cell  uint64
 	Count int64
+	// Bounds of Count (zero for exact answers).
+	Bounds Bounds
 }
 
 // HexbinResult answers a HexbinQuery; cells with zero events are omitted.

@@ -32,6 +32,11 @@ const (
 	ColRegion     = "region"
 	ColDistrict   = "district"
 	ColMahalla    = "mahalla"
+	// ColRecordKey is a stable pseudo-random key of each event (FNV-1a of
+	// its kind and source ID), the record key of the cell-key method in
+	// analytics/disclose: a cell's key is the sum of its events' keys, so
+	// the same events always get the same perturbation.
+	ColRecordKey = "record_key"
 )
 
 // UnitInfo is one row of a snapshot's unit table. The region, district and
@@ -75,6 +80,7 @@ type Snapshot struct {
 	cell     []uint64
 	lon, lat []float32
 	levels   [3][]int32 // region, district, mahalla
+	rkey     []uint32
 
 	categories []string // dictionary of the category column
 	catKinds   []uint8  // bit k-1 set when category i occurs with kind k
@@ -204,6 +210,35 @@ func (s *Snapshot) unitFilter(code string) (slot int, idx int32, err error) {
 	return slot, i, nil
 }
 
+// UnitsAt lists the table indexes of the units of level inside the unit
+// with code within ("" for everywhere), sorted by code; a unit finer than
+// the level gives its ancestor. ErrUnknownUnit for an unknown code.
+func (s *Snapshot) UnitsAt(level geo.Level, within string) ([]int32, error) {
+	slot := levelSlot(level)
+	if slot < 0 {
+		return nil, fmt.Errorf("%w: level %q: %w", ErrBadQuery, string(level), geo.ErrUnknownLevel)
+	}
+	idx := int32(-1)
+	if within != "" {
+		i, ok := s.unitIdx[within]
+		if !ok {
+			return nil, fmt.Errorf("unit %q: %w", within, ErrUnknownUnit)
+		}
+		idx = i
+	}
+	return s.unitsAt(slot, idx), nil
+}
+
+// UnitAt returns row i of the unit table (an index from UnitsAt or a unit
+// column).
+func (s *Snapshot) UnitAt(i int32) UnitInfo { return s.units[i] }
+
+// NumUnits is the length of the unit table.
+func (s *Snapshot) NumUnits() int { return len(s.units) }
+
+// Category returns the category of dictionary index i.
+func (s *Snapshot) Category(i uint16) string { return s.categories[i] }
+
 // unitsAt lists the units of level slot inside unit idx (every unit of the
 // level when idx < 0), sorted by code. When the unit is finer than the
 // level, its ancestor at the level is returned.
@@ -264,6 +299,7 @@ func (s *Snapshot) bindColumns() {
 	for i := range s.levels {
 		s.levels[i] = r.Column(8 + i).(*array.Int32).Int32Values()
 	}
+	s.rkey = r.Column(11).(*array.Uint32).Uint32Values()
 }
 
 // Columns are read-only views of a snapshot's typed columns, row i of each
@@ -278,12 +314,16 @@ type Columns struct {
 	Cell     []uint64
 	// Unit indexes into Units() (-1 = unassigned).
 	Region, District, Mahalla []int32
+	// Category indexes into Categories().
+	Category []uint16
+	// RecordKey is each event's stable record key (see ColRecordKey).
+	RecordKey []uint32
 }
 
 // Columns returns the typed column views of s.
 func (s *Snapshot) Columns() Columns {
 	return Columns{Kind: s.kind, Severity: s.sev, Flags: s.flags, At: s.at, Cell: s.cell,
-		Region: s.levels[0], District: s.levels[1], Mahalla: s.levels[2]}
+		Region: s.levels[0], District: s.levels[1], Mahalla: s.levels[2], Category: s.cat, RecordKey: s.rkey}
 }
 
 // Rows returns the rows [lo, hi) with occurred_at in [from, to) (whole

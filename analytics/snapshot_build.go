@@ -158,6 +158,7 @@ type builder struct {
 	cell     []uint64
 	lon, lat []float32
 	levels   [3][]int32
+	rkey     []uint32
 
 	// one-entry caches: consecutive events often share these strings.
 	lastCat  string
@@ -212,6 +213,7 @@ func (b *builder) grow(n int) {
 	for i := range b.levels {
 		b.levels[i] = slices.Grow(b.levels[i], n)
 	}
+	b.rkey = slices.Grow(b.rkey, n)
 }
 
 // levelOfSlot is the level of unit column slot.
@@ -319,7 +321,21 @@ func (b *builder) add(e *Event) error {
 	b.levels[0] = append(b.levels[0], r)
 	b.levels[1] = append(b.levels[1], d)
 	b.levels[2] = append(b.levels[2], m)
+	b.rkey = append(b.rkey, RecordKey(e.Kind, e.SourceID))
 	return nil
+}
+
+// RecordKey is the stable record key of the event of kind k with source ID
+// id: FNV-1a 64 of both, folded to 32 bits. It is not secret by itself;
+// analytics/disclose mixes it with its secret before use.
+func RecordKey(k Kind, id string) uint32 {
+	const offset, prime = 14695981039346656037, 1099511628211
+	h := uint64(offset)
+	h = (h ^ uint64(k)) * prime
+	for i := 0; i < len(id); i++ {
+		h = (h ^ uint64(id[i])) * prime
+	}
+	return uint32(h ^ h>>32)
 }
 
 // finish orders the unit table by level then code, sorts the rows by time
@@ -391,6 +407,7 @@ func (b *builder) finish(version uint64, dataVersion int64) *Snapshot {
 		b.cell = gather(b.cell, perm)
 		b.lon = gather(b.lon, perm)
 		b.lat = gather(b.lat, perm)
+		b.rkey = gather(b.rkey, perm)
 	}
 	for i := range b.levels {
 		b.levels[i] = gatherUnits(b.levels[i], perm, remap)
@@ -410,6 +427,7 @@ func (b *builder) finish(version uint64, dataVersion int64) *Snapshot {
 	for i := range b.levels {
 		cols = append(cols, primitive(arrow.PrimitiveTypes.Int32, n, arrow.Int32Traits.CastToBytes(b.levels[i])))
 	}
+	cols = append(cols, primitive(arrow.PrimitiveTypes.Uint32, n, arrow.Uint32Traits.CastToBytes(b.rkey)))
 	s.record = array.NewRecordBatch(s.schema, cols, int64(n))
 	for _, c := range cols {
 		c.Release() // the record holds its own reference
@@ -435,6 +453,7 @@ func snapshotSchema() *arrow.Schema {
 		{Name: ColRegion, Type: arrow.PrimitiveTypes.Int32, Metadata: unitMeta(geo.LevelRegion)},
 		{Name: ColDistrict, Type: arrow.PrimitiveTypes.Int32, Metadata: unitMeta(geo.LevelDistrict)},
 		{Name: ColMahalla, Type: arrow.PrimitiveTypes.Int32, Metadata: unitMeta(geo.LevelMahalla)},
+		{Name: ColRecordKey, Type: arrow.PrimitiveTypes.Uint32},
 	}, nil)
 }
 

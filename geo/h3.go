@@ -3,6 +3,7 @@ package geo
 import (
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/paulmach/orb"
 	"github.com/uber/h3-go/v4"
@@ -75,4 +76,45 @@ func CellBoundary(cell uint64) orb.Ring {
 		ring.Reverse()
 	}
 	return ring
+}
+
+// PolygonToCells returns the sorted, distinct H3 cells at res whose centres
+// lie inside mp (holes excluded), as H3's polygonToCells defines them.
+// It depends only on the geometry, never on data: disclosure control uses
+// it for the fixed set of public cells of an area.
+func PolygonToCells(mp orb.MultiPolygon, res int) ([]uint64, error) {
+	if res < 0 || res > h3MaxRes {
+		return nil, fmt.Errorf("h3 resolution %d: %w", res, ErrResolution)
+	}
+	var cells []uint64
+	for _, p := range mp {
+		if len(p) == 0 || len(p[0]) < 4 {
+			continue
+		}
+		gp := h3.GeoPolygon{GeoLoop: h3Loop(p[0])}
+		for _, hole := range p[1:] {
+			if len(hole) >= 4 {
+				gp.Holes = append(gp.Holes, h3Loop(hole))
+			}
+		}
+		for _, c := range h3.PolygonToCells(gp, res) {
+			if c != 0 {
+				cells = append(cells, uint64(c))
+			}
+		}
+	}
+	slices.Sort(cells)
+	return slices.Compact(cells), nil
+}
+
+// h3Loop converts a closed lon/lat ring to an h3 loop (lat/lng, open).
+func h3Loop(r orb.Ring) h3.GeoLoop {
+	if len(r) > 1 && r[0] == r[len(r)-1] {
+		r = r[:len(r)-1]
+	}
+	loop := make(h3.GeoLoop, len(r))
+	for i, p := range r {
+		loop[i] = h3.LatLng{Lat: p[1], Lng: p[0]}
+	}
+	return loop
 }

@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	"github.com/crimemap/crimemap/analytics"
+	"github.com/crimemap/crimemap/geo"
 	"github.com/paulmach/orb"
 	orbgeo "github.com/paulmach/orb/geo"
 	"github.com/uber/h3-go/v4"
@@ -222,22 +223,9 @@ func StudyCells(area orb.MultiPolygon, res int, bins []analytics.Hexbin) ([]uint
 		return nil, fmt.Errorf("%w: the study area (%.0f km²) has about %.0f H3 cells at res %d (at most %d): use a coarser resolution or a smaller unit",
 			ErrNotMeaningful, km2, est, res, MaxCells)
 	}
-	var cells []uint64
-	for _, p := range area {
-		if len(p) == 0 || len(p[0]) < 4 {
-			continue
-		}
-		gp := h3.GeoPolygon{GeoLoop: geoLoop(p[0])}
-		for _, hole := range p[1:] {
-			if len(hole) >= 4 {
-				gp.Holes = append(gp.Holes, geoLoop(hole))
-			}
-		}
-		for _, c := range h3.PolygonToCells(gp, res) {
-			if c != 0 {
-				cells = append(cells, uint64(c))
-			}
-		}
+	cells, err := geo.PolygonToCells(area, res)
+	if err != nil {
+		return nil, err
 	}
 	for _, b := range bins {
 		cells = append(cells, b.Cell)
@@ -266,18 +254,6 @@ func clipCells(cells []uint64, box orb.Bound, bins []analytics.Hexbin) []uint64 
 		}
 	}
 	return out
-}
-
-// geoLoop converts a closed lon/lat ring to an h3 loop (lat/lng, open).
-func geoLoop(r orb.Ring) h3.GeoLoop {
-	if len(r) > 1 && r[0] == r[len(r)-1] {
-		r = r[:len(r)-1]
-	}
-	loop := make(h3.GeoLoop, len(r))
-	for i, p := range r {
-		loop[i] = h3.LatLng{Lat: p[1], Lng: p[0]}
-	}
-	return loop
 }
 
 // cellIndex maps sorted cells to their positions with an open-addressing
