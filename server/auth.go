@@ -73,13 +73,28 @@ const (
 )
 
 // NewToken makes a token of role for name, created at now, expiring after
-// ttl (never when ttl is 0). It returns the token string, to be shown to
-// its owner once, and the store.Token to put (which holds only its hash).
-// When PutToken reports store.ErrConflict (an ID taken, about one in 2^32
-// per stored token), call NewToken again.
+// ttl (never when ttl is 0), valid everywhere. It returns the token string,
+// to be shown to its owner once, and the store.Token to put (which holds
+// only its hash). When PutToken reports store.ErrConflict (an ID taken,
+// about one in 2^32 per stored token), call NewToken again.
 func NewToken(role Role, name string, now time.Time, ttl time.Duration) (string, store.Token, error) {
+	return NewScopedToken(role, name, "", now, ttl)
+}
+
+// ErrAdminScoped refuses an admin token limited to a territory: admin
+// writes (classification runs) colour the whole public map.
+var ErrAdminScoped = errors.New("an admin token cannot be limited to a territory")
+
+// NewScopedToken is NewToken limited to the admin unit with code unit
+// ("" for everywhere): inside it the token's role applies, elsewhere it
+// gets the public view (UnitScopeFrom). The caller checks that the unit
+// exists. An admin token cannot be limited (ErrAdminScoped).
+func NewScopedToken(role Role, name, unit string, now time.Time, ttl time.Duration) (string, store.Token, error) {
 	if role < RoleViewer || role > RoleAdmin {
 		return "", store.Token{}, fmt.Errorf("new token: role %v cannot be given to a token", role)
+	}
+	if role == RoleAdmin && unit != "" {
+		return "", store.Token{}, fmt.Errorf("new token for unit %q: %w", unit, ErrAdminScoped)
 	}
 	if ttl < 0 {
 		return "", store.Token{}, fmt.Errorf("new token: negative lifetime %v", ttl)
@@ -90,7 +105,7 @@ func NewToken(role Role, name string, now time.Time, ttl time.Duration) (string,
 	}
 	id := hex.EncodeToString(b[:tokenIDBytes])
 	secret := tokenPrefix + id + "_" + base64.RawURLEncoding.EncodeToString(b[tokenIDBytes:])
-	t := store.Token{ID: id, Hash: HashToken(secret), Role: role.String(), Name: name, CreatedAt: now.UTC()}
+	t := store.Token{ID: id, Hash: HashToken(secret), Role: role.String(), Name: name, Unit: unit, CreatedAt: now.UTC()}
 	if ttl > 0 {
 		e := t.CreatedAt.Add(ttl)
 		t.ExpiresAt = &e
@@ -183,6 +198,7 @@ func (e *AuthError) challenge() string {
 type principal struct {
 	role    Role
 	tokenID string // "" for public requests
+	unit    string // the token's territory; "" for everywhere (and public requests)
 }
 
 type principalKey struct{}
@@ -194,10 +210,48 @@ func RoleFrom(ctx context.Context) Role {
 	return p.role
 }
 
+// UnitScopeFrom returns the territory the request's token is limited to:
+// the code of an admin unit, inside which the token's role applies (an
+// analyst gets exact answers there and the public view elsewhere). It is
+// "" without a token and for a token valid everywhere.
+func UnitScopeFrom(ctx context.Context) string {
+	p, _ := ctx.Value(principalKey{}).(principal)
+	return p.unit
+}
+
 // tokenIDFrom returns the ID of the request's token, "" without one.
 func tokenIDFrom(ctx context.Context) string {
 	p, _ := ctx.Value(principalKey{}).(principal)
 	return p.tokenID
+}
+
+// inScope reports whether the unit with code lies in the request's
+// territory (UnitScopeFrom): always for a request without a scope;
+// otherwise when code is the scope's unit or its parents, read from the
+// store, lead to it. An unknown code is outside.
+func (s *Server) inScope(ctx context.Context, code string) (bool, error) {
+	scope := UnitScopeFrom(ctx)
+	if scope == "" || code == scope {
+		return true, nil
+	}
+	if s.cfg.Store == nil {
+		return false, nil
+	}
+	for range 8 { // region > district > mahalla: a few steps at most
+		u, err := s.cfg.Store.Unit(ctx, code)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			return false, nil
+		case err != nil:
+			return false, fmt.Errorf("territory of the token: unit %q: %w", code, err)
+		case u.ParentCode == "":
+			return false, nil
+		case u.ParentCode == scope:
+			return true, nil
+		}
+		code = u.ParentCode
+	}
+	return false, nil
 }
 
 // needRole returns nil when the request's role is at least need, an
@@ -230,6 +284,7 @@ func (s *Server) requireRole(need Role, what string) func(http.Handler) http.Han
 			s.log.LogAttrs(r.Context(), slog.LevelInfo, "authorized",
 				slog.String("token_id", tokenIDFrom(r.Context())),
 				slog.String("role", RoleFrom(r.Context()).String()),
+				slog.String("unit", UnitScopeFrom(r.Context())),
 				slog.String("path", r.URL.Path))
 			next.ServeHTTP(w, r)
 		})
@@ -310,5 +365,8 @@ func (s *Server) lookupToken(ctx context.Context, header string) (principal, err
 	if err != nil {
 		return reject("stored "+err.Error(), id)
 	}
-	return principal{role: role, tokenID: t.ID}, nil
+	if role == RoleAdmin && t.Unit != "" { // the stores refuse it; never trust it
+		return reject("stored admin token limited to unit "+t.Unit, id)
+	}
+	return principal{role: role, tokenID: t.ID, unit: t.Unit}, nil
 }

@@ -40,6 +40,9 @@ type runMetaJSON struct {
 	SnapshotVersion uint64    `json:"snapshot_version"`
 	DataVersion     int64     `json:"data_version"`
 	CreatedAt       time.Time `json:"created_at"`
+	// CreatedBy is who stored the run: the ID of the admin token that
+	// POSTed it, "cli" for `crimemap classify`, "" for older runs.
+	CreatedBy string `json:"created_by"`
 }
 
 func runHref(id int64) string { return "/v1/classification/runs/" + strconv.FormatInt(id, 10) }
@@ -47,7 +50,7 @@ func runHref(id int64) string { return "/v1/classification/runs/" + strconv.Form
 func toRunMetaJSON(r *classify.Run) runMetaJSON {
 	return runMetaJSON{ID: r.ID, Href: runHref(r.ID), Period: r.Period, PeriodFrom: r.PeriodFrom.UTC(), PeriodTo: r.PeriodTo.UTC(), Unit: r.Unit,
 		PolicyName: r.PolicyName, PolicyVersion: r.PolicyVersion, SnapshotVersion: r.SnapshotVersion,
-		DataVersion: r.DataVersion, CreatedAt: r.CreatedAt.UTC()}
+		DataVersion: r.DataVersion, CreatedAt: r.CreatedAt.UTC(), CreatedBy: r.CreatedBy}
 }
 
 // categoryCounts counts results per category, every category present.

@@ -14,12 +14,22 @@ import (
 
 	"github.com/crimemap/crimemap/analytics"
 	"github.com/crimemap/crimemap/analytics/classify"
+	"github.com/crimemap/crimemap/server"
 	"github.com/crimemap/crimemap/store"
 )
 
-func post(t *testing.T, url, body string) (int, http.Header, []byte) {
+// post sends body as JSON, with token as its bearer token unless "".
+func post(t *testing.T, url, token, body string) (int, http.Header, []byte) {
 	t.Helper()
-	resp, err := http.Post(url, "application/json", strings.NewReader(body))
+	req, err := http.NewRequest(http.MethodPost, url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,6 +51,7 @@ type runBody struct {
 	PolicyVersion   string `json:"policy_version"`
 	SnapshotVersion uint64 `json:"snapshot_version"`
 	DataVersion     int64  `json:"data_version"`
+	CreatedBy       string `json:"created_by"`
 	Counts          struct{ Red, Yellow, Green, Total int }
 	Results         []classify.Result `json:"results"`
 }
@@ -54,9 +65,25 @@ func decode[T any](t *testing.T, body []byte) T {
 	return v
 }
 
-func createRun(t *testing.T, base, body string) runBody {
+// adminToken stores a new admin token in st and returns it: creating a
+// classification run is an admin write.
+func adminToken(t *testing.T, st store.Store) string {
 	t.Helper()
-	status, h, b := post(t, base+"/v1/classification/runs", body)
+	ts, ok := st.(store.TokenStore)
+	if !ok {
+		t.Fatalf("%s store keeps no tokens", st.Backend())
+	}
+	return putToken(t, ts, server.RoleAdmin, 0)
+}
+
+// tokenID is the public ID part of a token string cm_<id>_<secret>.
+func tokenID(token string) string { return strings.SplitN(token, "_", 3)[1] }
+
+// createRun POSTs a run with the admin token and checks that the run
+// records that token's ID as its creator.
+func createRun(t *testing.T, base, token, body string) runBody {
+	t.Helper()
+	status, h, b := post(t, base+"/v1/classification/runs", token, body)
 	if status != http.StatusCreated {
 		t.Fatalf("POST runs %s: %d %s", body, status, b)
 	}
@@ -64,12 +91,16 @@ func createRun(t *testing.T, base, body string) runBody {
 	if loc := h.Get("Location"); loc != "/v1/classification/runs/"+strconv.FormatInt(run.ID, 10) || run.Href != loc {
 		t.Errorf("Location %q, href %q, id %d", loc, run.Href, run.ID)
 	}
+	if run.CreatedBy != tokenID(token) {
+		t.Errorf("run %d created_by %q, want the admin token's ID %q", run.ID, run.CreatedBy, tokenID(token))
+	}
 	return run
 }
 
 func TestClassificationRuns(t *testing.T) {
 	ts, live, st := newAnalyticsServer(t)
-	first := createRun(t, ts.URL, `{"period": "2026-Q2"}`)
+	admin := adminToken(t, st)
+	first := createRun(t, ts.URL, admin, `{"period": "2026-Q2"}`)
 	if first.Period != "2026-Q2" || first.PolicyName == "" || first.PolicyVersion == "" || first.SnapshotVersion != 1 {
 		t.Errorf("run metadata %+v", first)
 	}
@@ -102,7 +133,7 @@ func TestClassificationRuns(t *testing.T) {
 	}
 
 	// A second run of the period is a new run; it wins; the list has both.
-	second := createRun(t, ts.URL, `{"period": "2026-Q2"}`)
+	second := createRun(t, ts.URL, admin, `{"period": "2026-Q2"}`)
 	if second.ID == first.ID {
 		t.Fatal("a second POST returned the first run")
 	}
@@ -110,21 +141,22 @@ func TestClassificationRuns(t *testing.T) {
 	if got := decode[runBody](t, b); status != 200 || got.ID != second.ID {
 		t.Errorf("latest after a second run: %d, run %d; want %d", status, got.ID, second.ID)
 	}
-	createRun(t, ts.URL, `{"period": "2026-Q1", "unit": "`+district+`"}`)
+	createRun(t, ts.URL, admin, `{"period": "2026-Q1", "unit": "`+district+`"}`)
 	status, _, b = get(t, ts.URL+"/v1/classification/runs?period=2026-Q2")
 	list := decode[struct{ Runs []runBody }](t, b)
 	if status != 200 || len(list.Runs) != 2 || list.Runs[0].ID != second.ID || list.Runs[1].ID != first.ID || list.Runs[0].Results != nil {
 		t.Errorf("runs of 2026-Q2: %d %s", status, b)
 	}
 	status, _, b = get(t, ts.URL+"/v1/classification/runs")
-	if list := decode[struct{ Runs []runBody }](t, b); status != 200 || len(list.Runs) != 3 || list.Runs[0].Unit != district {
+	if list := decode[struct{ Runs []runBody }](t, b); status != 200 || len(list.Runs) != 3 || list.Runs[0].Unit != district ||
+		list.Runs[2].CreatedBy != tokenID(admin) {
 		t.Errorf("all runs: %d %s", status, b)
 	}
 
 	// By id.
 	status, _, b = get(t, ts.URL+first.Href)
-	if got := decode[runBody](t, b); status != 200 || got.ID != first.ID || len(got.Results) != len(first.Results) {
-		t.Errorf("GET %s: %d, run %d", first.Href, status, got.ID)
+	if got := decode[runBody](t, b); status != 200 || got.ID != first.ID || len(got.Results) != len(first.Results) || got.CreatedBy != tokenID(admin) {
+		t.Errorf("GET %s: %d, run %d created by %q", first.Href, status, got.ID, got.CreatedBy)
 	}
 
 	// The same data and policy: nothing changed.
@@ -158,7 +190,7 @@ func TestClassificationRuns(t *testing.T) {
 	if err := live.Reload(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	third := createRun(t, ts.URL, `{"period": "2026-Q2"}`)
+	third := createRun(t, ts.URL, admin, `{"period": "2026-Q2"}`)
 	if third.DataVersion == second.DataVersion {
 		t.Fatalf("data version %d did not change", third.DataVersion)
 	}
@@ -185,7 +217,8 @@ func TestClassificationRuns(t *testing.T) {
 }
 
 func TestClassificationErrors(t *testing.T) {
-	ts, _, _ := newAnalyticsServer(t)
+	ts, _, st := newAnalyticsServer(t)
+	admin := adminToken(t, st)
 	tests := []struct {
 		method, path, body string
 		status             int
@@ -216,7 +249,7 @@ func TestClassificationErrors(t *testing.T) {
 			body   []byte
 		)
 		if tt.method == "POST" {
-			status, _, body = post(t, ts.URL+tt.path, tt.body)
+			status, _, body = post(t, ts.URL+tt.path, admin, tt.body)
 		} else {
 			status, _, body = get(t, ts.URL+tt.path)
 		}
@@ -227,7 +260,7 @@ func TestClassificationErrors(t *testing.T) {
 }
 
 func TestMahallaProfile(t *testing.T) {
-	ts, live, _ := newAnalyticsServer(t)
+	ts, live, db := newAnalyticsServer(t)
 	// The mahalla with the most crimes in 2026-Q2.
 	per, _ := analytics.ParsePeriod("2026-Q2", mustTashkent(t))
 	st, err := live.Current().Stats(analytics.StatsQuery{Period: per, Level: "mahalla"})
@@ -291,7 +324,7 @@ func TestMahallaProfile(t *testing.T) {
 			t.Errorf("hot spot cell %s bin %d", c.H3, c.Bin)
 		}
 	}
-	run := createRun(t, ts.URL, `{"period": "2026-Q2"}`)
+	run := createRun(t, ts.URL, adminToken(t, db), `{"period": "2026-Q2"}`)
 	status, _, b = get(t, ts.URL+path)
 	p = decode[profile](t, b)
 	if status != 200 || p.Classification == nil || p.Classification.Run.ID != run.ID || p.Classification.Result.Mahalla != top.Unit ||

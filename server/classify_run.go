@@ -33,8 +33,9 @@ func (s *Server) policy() *classify.Policy {
 }
 
 // handleCreateRun classifies every mahalla (or those of unit) for a period
-// with the current snapshot and the server's policy, stores the run and
-// answers it (201, Location: the run).
+// with the current snapshot and the server's policy, stores the run with
+// the ID of the admin token that asked (requireRole(RoleAdmin) guards the
+// route) and answers it (201, Location: the run).
 func (s *Server) handleCreateRun(w http.ResponseWriter, r *http.Request) error {
 	var req runRequest
 	dec := json.NewDecoder(io.LimitReader(r.Body, maxRunBody))
@@ -82,6 +83,7 @@ func (s *Server) handleCreateRun(w http.ResponseWriter, r *http.Request) error {
 		return classifyError(err, req.Unit)
 	}
 	run.Unit = req.Unit
+	run.CreatedBy = tokenIDFrom(ctx)
 	if run.ID, err = rs.PutRun(ctx, run); err != nil {
 		return fmt.Errorf("store classification run: %w", err)
 	}

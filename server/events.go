@@ -93,6 +93,19 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	eq.Unit = q.str("unit")
+	if scope := UnitScopeFrom(r.Context()); scope != "" {
+		// A token limited to a territory reads the raw events inside it only.
+		if eq.Unit == "" {
+			eq.Unit = scope
+		} else if ok, err := s.inScope(r.Context(), eq.Unit); err != nil {
+			s.writeError(w, r, err)
+			return
+		} else if !ok {
+			s.writeError(w, r, fmt.Errorf("unit %q is outside this token's territory (unit %s), and raw events are limited to it: %w",
+				eq.Unit, scope, errForbidden))
+			return
+		}
+	}
 	if eq.Limit, err = q.intRange("limit", store.DefaultLimit, 1, store.MaxLimit); err != nil {
 		s.writeError(w, r, err)
 		return

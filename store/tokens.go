@@ -27,6 +27,11 @@ type Token struct {
 	Role string
 	// Name says whom or what the token is for (free text, may be empty).
 	Name string
+	// Unit limits the token to a territory: the code of an admin unit
+	// (region, district or mahalla) inside which it gets exact answers;
+	// elsewhere it gets the public view. "" is everywhere. An admin token
+	// is never limited (ErrInvalid).
+	Unit string
 	// CreatedAt is when the token was made; ExpiresAt, when set, is the
 	// instant it stops working (after CreatedAt); RevokedAt is set by
 	// RevokeToken.
@@ -48,9 +53,10 @@ func (t Token) Active(now time.Time) bool {
 type TokenStore interface {
 	// PutToken stores a new token. ErrInvalid for an ID that is empty,
 	// longer than 64 or not 0-9/a-z, a Hash that is not 32 bytes, an
-	// unknown role, or ExpiresAt not after CreatedAt; ErrConflict when the
-	// ID or the hash is already stored. A zero CreatedAt becomes the
-	// current time.
+	// unknown role, an admin token with a Unit, or ExpiresAt not after
+	// CreatedAt; ErrConflict when the ID or the hash is already stored.
+	// Whether Unit names a stored unit is the caller's check. A zero
+	// CreatedAt becomes the current time.
 	PutToken(ctx context.Context, t Token) error
 	// TokenByHash returns the token with that hash, whether active or
 	// not (the caller checks Active); ErrNotFound when there is none.

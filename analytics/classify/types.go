@@ -92,5 +92,10 @@ type Run struct {
 	SnapshotVersion uint64    `json:"snapshot_version"`
 	DataVersion     int64     `json:"data_version"`
 	CreatedAt       time.Time `json:"created_at"`
-	Results         []Result  `json:"results"`
+	// CreatedBy says who stored the run: the ID of the admin token that
+	// created it through the API, "cli" for `crimemap classify` ("" for
+	// runs stored before it was recorded). Set by the caller that stores
+	// the run.
+	CreatedBy string   `json:"created_by"`
+	Results   []Result `json:"results"`
 }

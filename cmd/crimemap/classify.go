@@ -115,6 +115,7 @@ func cmdClassify(ctx context.Context, env *environment, args []string) error {
 		return fmt.Errorf("classify %s: %w", per.Label, err)
 	}
 	run.Unit = *unit
+	run.CreatedBy = "cli" // the API records the admin token's ID instead
 	if run.ID, err = rs.PutRun(ctx, run); err != nil {
 		return fmt.Errorf("store the run: %w", err)
 	}

@@ -74,8 +74,8 @@ func TestClassifyCommand(t *testing.T) {
 	defer st.Close()
 	// The district re-run is stored, but the period's latest full run
 	// stays "the" classification of the quarter.
-	if r3, err := st.Run(ctx, 3); err != nil || r3.Unit != "1710401" {
-		t.Fatalf("run 3: unit %q, %v", r3.Unit, err)
+	if r3, err := st.Run(ctx, 3); err != nil || r3.Unit != "1710401" || r3.CreatedBy != "cli" {
+		t.Fatalf("run 3: unit %q, created by %q, %v; want 1710401 by cli", r3.Unit, r3.CreatedBy, err)
 	}
 	latest, err := st.LatestRun(ctx, quarter)
 	if err != nil || latest.ID != 2 || latest.Unit != "" {

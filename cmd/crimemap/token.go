@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -12,7 +13,7 @@ import (
 )
 
 const tokenUsage = `usage:
-  crimemap token create --role viewer|analyst|admin [--name NAME] [--expires 2160h] [store flags]
+  crimemap token create --role viewer|analyst|admin [--unit CODE] [--name NAME] [--expires 2160h] [store flags]
   crimemap token list   [store flags]
   crimemap token revoke [store flags] ID
 `
@@ -61,9 +62,10 @@ func openTokens(ctx context.Context, env *environment, sf *storeFlags) (store.St
 }
 
 func cmdTokenCreate(ctx context.Context, env *environment, args []string) error {
-	fs := env.newFlags("token create", "token create --role viewer|analyst|admin [--name NAME] [--expires 2160h] [store flags]")
+	fs := env.newFlags("token create", "token create --role viewer|analyst|admin [--unit CODE] [--name NAME] [--expires 2160h] [store flags]")
 	sf := env.addStoreFlags(fs)
 	roleName := fs.String("role", "", "viewer (public data only), analyst (also raw events) or admin; required")
+	unit := fs.String("unit", "", "limit the token to the territory of this region, district or mahalla code: its role applies there, the public view elsewhere (not for admin)")
 	name := fs.String("name", "", "whom or what the token is for, shown by 'token list'")
 	expires := fs.Duration("expires", 90*24*time.Hour, "lifetime, e.g. 720h for 30 days; 0 for a token that never expires")
 	if err := parse(fs, args); err != nil {
@@ -82,18 +84,29 @@ func cmdTokenCreate(ctx context.Context, env *environment, args []string) error 
 	if *expires < 0 {
 		return usageError(env, "token create: --expires %v: want a positive lifetime, or 0 for never", *expires)
 	}
+	*unit = strings.TrimSpace(*unit)
+	if role == server.RoleAdmin && *unit != "" {
+		return usageError(env, "token create: --unit %s: %v (admin writes colour the whole map); create an analyst or viewer token for the territory", *unit, server.ErrAdminScoped)
+	}
 	st, ts, err := openTokens(ctx, env, sf)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
+	if *unit != "" {
+		if _, err := st.Unit(ctx, *unit); errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("token create: --unit %q: no such unit in %s; give the code of a region, district or mahalla loaded with `crimemap boundaries import` (or `crimemap demo`)", *unit, sf.describe())
+		} else if err != nil {
+			return fmt.Errorf("token create: --unit %q: %w", *unit, err)
+		}
+	}
 
 	var (
 		tok string
 		rec store.Token
 	)
 	for attempt := 0; ; attempt++ {
-		tok, rec, err = server.NewToken(role, *name, time.Now(), *expires)
+		tok, rec, err = server.NewScopedToken(role, *name, *unit, time.Now(), *expires)
 		if err != nil {
 			return err
 		}
@@ -115,7 +128,11 @@ func cmdTokenCreate(ctx context.Context, env *environment, args []string) error 
 	}
 	// The token alone on stdout, so TOKEN=$(crimemap token create ...)
 	// works; everything else on stderr.
-	fmt.Fprintf(env.stderr, "created %s token %s%s in %s; it %s\n", rec.Role, rec.ID, label, sf.describe(), exp)
+	scope := ""
+	if rec.Unit != "" {
+		scope = " limited to unit " + rec.Unit
+	}
+	fmt.Fprintf(env.stderr, "created %s token %s%s%s in %s; it %s\n", rec.Role, rec.ID, label, scope, sf.describe(), exp)
 	fmt.Fprintln(env.stdout, tok)
 	fmt.Fprintf(env.stderr, "WARNING: this is the only time the token is shown, and it cannot be shown again:\n"+
 		"only its SHA-256 hash is stored. Copy it now to a safe place; if it is lost, revoke it\n"+
@@ -148,7 +165,7 @@ func cmdTokenList(ctx context.Context, env *environment, args []string) error {
 	const day = "2006-01-02 15:04"
 	now := time.Now()
 	tw := tabwriter.NewWriter(env.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tROLE\tSTATUS\tCREATED (UTC)\tEXPIRES (UTC)\tNAME")
+	fmt.Fprintln(tw, "ID\tROLE\tUNIT\tSTATUS\tCREATED (UTC)\tEXPIRES (UTC)\tNAME")
 	for _, t := range toks {
 		status := "active"
 		switch {
@@ -161,7 +178,11 @@ func cmdTokenList(ctx context.Context, env *environment, args []string) error {
 		if t.ExpiresAt != nil {
 			exp = t.ExpiresAt.Format(day)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.Role, status, t.CreatedAt.Format(day), exp, t.Name)
+		unit := t.Unit
+		if unit == "" {
+			unit = "everywhere"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.Role, unit, status, t.CreatedAt.Format(day), exp, t.Name)
 	}
 	return tw.Flush()
 }

@@ -9,9 +9,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/crimemap/crimemap/geo"
 	"github.com/crimemap/crimemap/server"
 	"github.com/crimemap/crimemap/store"
 	"github.com/crimemap/crimemap/store/sqlite"
+	"github.com/paulmach/orb"
 )
 
 var tokenRE = regexp.MustCompile(`^cm_([0-9a-f]{8})_[A-Za-z0-9_-]{43}\n$`)
@@ -68,8 +70,9 @@ func TestTokenCommands(t *testing.T) {
 	}
 	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
 	if len(lines) != 3 || !strings.HasPrefix(lines[0], "ID") ||
-		!regexp.MustCompile(`^`+id+` +analyst +active +\S+ \S+ +\S+ \S+ +QGIS, Qarshi office$`).MatchString(lines[1]) ||
-		!regexp.MustCompile(`^`+id2+` +viewer +active +\S+ \S+ +never`).MatchString(lines[2]) {
+		!strings.Contains(lines[0], "UNIT") ||
+		!regexp.MustCompile(`^`+id+` +analyst +everywhere +active +\S+ \S+ +\S+ \S+ +QGIS, Qarshi office$`).MatchString(lines[1]) ||
+		!regexp.MustCompile(`^`+id2+` +viewer +everywhere +active +\S+ \S+ +never`).MatchString(lines[2]) {
 		t.Errorf("list:\n%s", out.String())
 	}
 	if strings.Contains(out.String(), tok[12:]) {
@@ -79,7 +82,7 @@ func TestTokenCommands(t *testing.T) {
 	if err := cli("token", "revoke", id, "--data", dir); err != nil || !strings.Contains(out.String(), "revoked") {
 		t.Fatalf("revoke: %v %s %s", err, out.String(), errb.String())
 	}
-	if err := cli("token", "list", "--data", dir); err != nil || !regexp.MustCompile(`(?m)^`+id+` +analyst +revoked \d{4}-\d\d-\d\d`).MatchString(out.String()) {
+	if err := cli("token", "list", "--data", dir); err != nil || !regexp.MustCompile(`(?m)^`+id+` +analyst +everywhere +revoked \d{4}-\d\d-\d\d`).MatchString(out.String()) {
 		t.Errorf("list after revoke: %v\n%s", err, out.String())
 	}
 	if err := cli("token", "revoke", "--data", dir, "deadbeef"); err == nil || !strings.Contains(err.Error(), "not found") {
@@ -94,11 +97,69 @@ func TestTokenCommands(t *testing.T) {
 		{"token", "create", "--data", dir, "--role", "public"},
 		{"token", "create", "--data", dir, "--role", "analyst", "--expires", "-1h"},
 		{"token", "create", "--data", dir, "--role", "analyst", "extra"},
+		{"token", "create", "--data", dir, "--role", "admin", "--unit", "1710"},
 		{"token", "revoke", "--data", dir},
 		{"token", "revoke", "--data", dir, id, id2},
 	} {
 		if err := cli(args...); !errors.Is(err, errUsage) || errb.Len() == 0 {
 			t.Errorf("%v: %v (stderr %q), want a usage error explained on stderr", args, err, errb.String())
 		}
+	}
+}
+
+// TestTokenCreateUnit: --unit limits a token to a stored unit's territory;
+// an unknown code is refused naming it, an admin token cannot be limited,
+// and token list shows the unit.
+func TestTokenCreateUnit(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	st, err := sqlite.Open(ctx, dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	square := orb.MultiPolygon{{{{65, 38}, {66, 38}, {66, 39}, {65, 39}, {65, 38}}}}
+	if _, err := st.PutUnits(ctx, []geo.Unit{
+		{Code: "1710", Level: geo.LevelRegion, Names: map[string]string{"uz": "Qashqadaryo"}, Geometry: square},
+		{Code: "1710401", ParentCode: "1710", Level: geo.LevelDistrict, Names: map[string]string{"uz": "Qarshi"}, Geometry: square},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+
+	tok, id := createToken(t, dir, "--role", "analyst", "--unit", "1710401", "--name", "Qarshi district office")
+	var out, errb bytes.Buffer
+	cli := func(args ...string) error {
+		out.Reset()
+		errb.Reset()
+		return run(ctx, args, noEnv, &out, &errb)
+	}
+	if err := cli("token", "list", "--data", dir); err != nil {
+		t.Fatalf("list: %v\n%s", err, errb.String())
+	}
+	if !regexp.MustCompile(`(?m)^` + id + ` +analyst +1710401 +active `).MatchString(out.String()) {
+		t.Errorf("list does not show the unit:\n%s", out.String())
+	}
+	st, err = sqlite.Open(ctx, dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec, err := st.TokenByHash(ctx, server.HashToken(tok))
+	st.Close()
+	if err != nil || rec.Unit != "1710401" || rec.Role != store.RoleAnalyst {
+		t.Fatalf("stored token %+v, %v; want an analyst limited to 1710401", rec, err)
+	}
+
+	// An unknown unit: a clear error naming the code, and no token.
+	err = cli("token", "create", "--data", dir, "--role", "viewer", "--unit", "9999")
+	if err == nil || !strings.Contains(err.Error(), `"9999"`) || !strings.Contains(err.Error(), "no such unit") || out.Len() != 0 {
+		t.Errorf("unknown unit: %v, stdout %q; want an error naming 9999 and no token", err, out.String())
+	}
+	// An admin token cannot be limited to a territory.
+	err = cli("token", "create", "--data", dir, "--role", "admin", "--unit", "1710")
+	if !errors.Is(err, errUsage) || !strings.Contains(errb.String(), "an admin token cannot be limited to a territory") || out.Len() != 0 {
+		t.Errorf("admin with --unit: %v, stderr %q, stdout %q", err, errb.String(), out.String())
+	}
+	if err := cli("token", "list", "--data", dir); err != nil || strings.Count(strings.TrimSpace(out.String()), "\n") != 1 {
+		t.Errorf("refused creates stored tokens: %v\n%s", err, out.String())
 	}
 }

@@ -14,7 +14,7 @@ import (
 var _ store.RunStore = (*Store)(nil)
 
 const runMetaCols = `id, period, period_from, period_to, unit, policy_name, policy_version,
-  snapshot_version, data_version, created_at`
+  snapshot_version, data_version, created_at, created_by`
 
 const runNewest = ` ORDER BY created_at DESC, id DESC`
 
@@ -26,10 +26,10 @@ func (s *Store) PutRun(ctx context.Context, run classify.Run) (int64, error) {
 	}
 	var id int64
 	err = s.pool.QueryRow(ctx, `INSERT INTO classification_runs (period, period_from, period_to, unit,
-  policy_name, policy_version, snapshot_version, data_version, created_at, red, yellow, green, results)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13::jsonb) RETURNING id`,
+  policy_name, policy_version, snapshot_version, data_version, created_at, created_by, red, yellow, green, results)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14::jsonb) RETURNING id`,
 		run.Period, run.PeriodFrom, run.PeriodTo, run.Unit, run.PolicyName, run.PolicyVersion,
-		int64(run.SnapshotVersion), run.DataVersion, run.CreatedAt, c.Red, c.Yellow, c.Green, string(doc)).Scan(&id)
+		int64(run.SnapshotVersion), run.DataVersion, run.CreatedAt, run.CreatedBy, c.Red, c.Yellow, c.Green, string(doc)).Scan(&id)
 	if err != nil {
 		return 0, fmt.Errorf("postgis put run %s: %w", run.Period, translate(ctx, err))
 	}
@@ -89,7 +89,7 @@ func scanRun(row pgx.Row) (classify.Run, error) {
 		doc      []byte
 	)
 	if err := row.Scan(&r.ID, &r.Period, &r.PeriodFrom, &r.PeriodTo, &r.Unit, &r.PolicyName, &r.PolicyVersion,
-		&snapshot, &r.DataVersion, &r.CreatedAt, &doc); err != nil {
+		&snapshot, &r.DataVersion, &r.CreatedAt, &r.CreatedBy, &doc); err != nil {
 		return classify.Run{}, err
 	}
 	r.SnapshotVersion = uint64(snapshot)

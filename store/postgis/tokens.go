@@ -18,8 +18,8 @@ func (s *Store) PutToken(ctx context.Context, t store.Token) error {
 	if err != nil {
 		return err
 	}
-	_, err = s.pool.Exec(ctx, `INSERT INTO api_tokens (id, hash, role, name, created_at, expires_at, revoked_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7)`, t.ID, t.Hash, t.Role, t.Name, t.CreatedAt, t.ExpiresAt, t.RevokedAt)
+	_, err = s.pool.Exec(ctx, `INSERT INTO api_tokens (id, hash, role, name, unit, created_at, expires_at, revoked_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, t.ID, t.Hash, t.Role, t.Name, t.Unit, t.CreatedAt, t.ExpiresAt, t.RevokedAt)
 	if err != nil {
 		return fmt.Errorf("postgis put token %s: %w", t.ID, translate(ctx, err))
 	}
@@ -28,7 +28,7 @@ VALUES ($1, $2, $3, $4, $5, $6, $7)`, t.ID, t.Hash, t.Role, t.Name, t.CreatedAt,
 
 // TokenByHash implements store.TokenStore.
 func (s *Store) TokenByHash(ctx context.Context, hash []byte) (store.Token, error) {
-	t, err := scanToken(s.pool.QueryRow(ctx, `SELECT id, hash, role, name, created_at, expires_at, revoked_at
+	t, err := scanToken(s.pool.QueryRow(ctx, `SELECT id, hash, role, name, unit, created_at, expires_at, revoked_at
 FROM api_tokens WHERE hash = $1`, hash))
 	if err != nil {
 		return t, fmt.Errorf("postgis token by hash: %w", translate(ctx, err))
@@ -38,7 +38,7 @@ FROM api_tokens WHERE hash = $1`, hash))
 
 // Tokens implements store.TokenStore.
 func (s *Store) Tokens(ctx context.Context) ([]store.Token, error) {
-	rows, err := s.pool.Query(ctx, `SELECT id, NULL::bytea, role, name, created_at, expires_at, revoked_at
+	rows, err := s.pool.Query(ctx, `SELECT id, NULL::bytea, role, name, unit, created_at, expires_at, revoked_at
 FROM api_tokens ORDER BY created_at, id`)
 	if err != nil {
 		return nil, fmt.Errorf("postgis tokens: %w", translate(ctx, err))
@@ -73,7 +73,7 @@ func (s *Store) RevokeToken(ctx context.Context, id string) error {
 
 func scanToken(row pgx.Row) (store.Token, error) {
 	var t store.Token
-	if err := row.Scan(&t.ID, &t.Hash, &t.Role, &t.Name, &t.CreatedAt, &t.ExpiresAt, &t.RevokedAt); err != nil {
+	if err := row.Scan(&t.ID, &t.Hash, &t.Role, &t.Name, &t.Unit, &t.CreatedAt, &t.ExpiresAt, &t.RevokedAt); err != nil {
 		return store.Token{}, err
 	}
 	t.CreatedAt = t.CreatedAt.UTC()

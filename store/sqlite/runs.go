@@ -13,7 +13,7 @@ import (
 var _ store.RunStore = (*Store)(nil)
 
 const runMetaCols = `id, period, period_from, period_to, unit, policy_name, policy_version,
-  snapshot_version, data_version, created_at`
+  snapshot_version, data_version, created_at, created_by`
 
 const runNewest = ` ORDER BY created_at DESC, id DESC`
 
@@ -25,10 +25,10 @@ func (s *Store) PutRun(ctx context.Context, run classify.Run) (int64, error) {
 	}
 	var id int64
 	err = s.db.QueryRowContext(ctx, `INSERT INTO classification_runs (period, period_from, period_to, unit,
-  policy_name, policy_version, snapshot_version, data_version, created_at, red, yellow, green, results)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+  policy_name, policy_version, snapshot_version, data_version, created_at, created_by, red, yellow, green, results)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 		run.Period, run.PeriodFrom.UnixMicro(), run.PeriodTo.UnixMicro(), run.Unit, run.PolicyName, run.PolicyVersion,
-		int64(run.SnapshotVersion), run.DataVersion, run.CreatedAt.UnixMicro(), c.Red, c.Yellow, c.Green, string(doc)).Scan(&id)
+		int64(run.SnapshotVersion), run.DataVersion, run.CreatedAt.UnixMicro(), run.CreatedBy, c.Red, c.Yellow, c.Green, string(doc)).Scan(&id)
 	if err != nil {
 		return 0, fmt.Errorf("sqlite put run %s: %w", run.Period, translate(ctx, err))
 	}
@@ -90,7 +90,7 @@ func scanRun(row interface{ Scan(...any) error }) (classify.Run, error) {
 		doc               []byte
 	)
 	if err := row.Scan(&r.ID, &r.Period, &from, &to, &r.Unit, &r.PolicyName, &r.PolicyVersion,
-		&snapshot, &r.DataVersion, &created, &doc); err != nil {
+		&snapshot, &r.DataVersion, &created, &r.CreatedBy, &doc); err != nil {
 		return classify.Run{}, err
 	}
 	r.SnapshotVersion = uint64(snapshot)

@@ -18,8 +18,8 @@ func (s *Store) PutToken(ctx context.Context, t store.Token) error {
 	if err != nil {
 		return err
 	}
-	_, err = s.db.ExecContext(ctx, `INSERT INTO api_tokens (id, hash, role, name, created_at, expires_at, revoked_at)
-VALUES (?, ?, ?, ?, ?, ?, ?)`, t.ID, t.Hash, t.Role, t.Name, t.CreatedAt.UnixMicro(), microOrNull(t.ExpiresAt), microOrNull(t.RevokedAt))
+	_, err = s.db.ExecContext(ctx, `INSERT INTO api_tokens (id, hash, role, name, unit, created_at, expires_at, revoked_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, t.ID, t.Hash, t.Role, t.Name, t.Unit, t.CreatedAt.UnixMicro(), microOrNull(t.ExpiresAt), microOrNull(t.RevokedAt))
 	if err != nil {
 		return fmt.Errorf("sqlite put token %s: %w", t.ID, translate(ctx, err))
 	}
@@ -28,7 +28,7 @@ VALUES (?, ?, ?, ?, ?, ?, ?)`, t.ID, t.Hash, t.Role, t.Name, t.CreatedAt.UnixMic
 
 // TokenByHash implements store.TokenStore.
 func (s *Store) TokenByHash(ctx context.Context, hash []byte) (store.Token, error) {
-	t, err := scanToken(s.db.QueryRowContext(ctx, `SELECT id, hash, role, name, created_at, expires_at, revoked_at
+	t, err := scanToken(s.db.QueryRowContext(ctx, `SELECT id, hash, role, name, unit, created_at, expires_at, revoked_at
 FROM api_tokens WHERE hash = ?`, hash))
 	if err != nil {
 		return t, fmt.Errorf("sqlite token by hash: %w", translate(ctx, err))
@@ -38,7 +38,7 @@ FROM api_tokens WHERE hash = ?`, hash))
 
 // Tokens implements store.TokenStore.
 func (s *Store) Tokens(ctx context.Context) ([]store.Token, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT id, NULL, role, name, created_at, expires_at, revoked_at
+	rows, err := s.db.QueryContext(ctx, `SELECT id, NULL, role, name, unit, created_at, expires_at, revoked_at
 FROM api_tokens ORDER BY created_at, id`)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite tokens: %w", translate(ctx, err))
@@ -88,7 +88,7 @@ func scanToken(row interface{ Scan(...any) error }) (store.Token, error) {
 		created          int64
 		expires, revoked sql.NullInt64
 	)
-	if err := row.Scan(&t.ID, &t.Hash, &t.Role, &t.Name, &created, &expires, &revoked); err != nil {
+	if err := row.Scan(&t.ID, &t.Hash, &t.Role, &t.Name, &t.Unit, &created, &expires, &revoked); err != nil {
 		return store.Token{}, err
 	}
 	t.CreatedAt = time.UnixMicro(created).UTC()

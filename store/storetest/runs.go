@@ -57,6 +57,7 @@ func FixtureRun(period string, created time.Time) classify.Run {
 		SnapshotVersion: 1<<63 + 5, // above int64: stored as a bit pattern
 		DataVersion:     42,
 		CreatedAt:       created,
+		CreatedBy:       "0a1b2c3d", // the admin token that stored it
 		Results: []classify.Result{
 			{Mahalla: "1710212001", Name: "Navbahor MFY", District: "1710212", Population: 4210,
 				Category: classify.Red, Rule: "red: rate", Reasons: []string{"12.4 crimes per 1,000 residents (threshold 8)", "juvenile crime"},

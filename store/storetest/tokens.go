@@ -89,6 +89,7 @@ func testTokensEmpty(t *testing.T, s store.TokenStore) {
 
 func testTokensRoundTrip(t *testing.T, s store.TokenStore) {
 	a := fixtureToken("0a1b2c3d", store.RoleAnalyst)
+	a.Unit = "1710" // an analyst limited to a region
 	b := fixtureToken("ffff0000", store.RoleAdmin)
 	b.CreatedAt = a.CreatedAt.Add(-time.Hour) // listed first
 	b.ExpiresAt = nil                         // never expires
@@ -96,6 +97,7 @@ func testTokensRoundTrip(t *testing.T, s store.TokenStore) {
 	c := fixtureToken("z9", store.RoleViewer)
 	c.CreatedAt = time.Time{} // becomes now
 	c.ExpiresAt = nil
+	c.Unit = "1710401" // limited to a territory
 	before := time.Now().Add(-time.Second)
 	for _, tok := range []store.Token{a, b, c} {
 		mustPutToken(t, s, tok)
@@ -114,6 +116,9 @@ func testTokensRoundTrip(t *testing.T, s store.TokenStore) {
 	gotC, err := s.TokenByHash(ctx(t), c.Hash)
 	if err != nil || gotC.CreatedAt.Before(before) || gotC.CreatedAt.After(time.Now()) || gotC.CreatedAt.Location() != time.UTC {
 		t.Errorf("zero CreatedAt stored as %v (%v), want about now in UTC", gotC.CreatedAt, err)
+	}
+	if gotC.Unit != c.Unit {
+		t.Errorf("scoped token came back with unit %q, want %q", gotC.Unit, c.Unit)
 	}
 	list, err := s.Tokens(ctx(t))
 	if err != nil {
@@ -201,6 +206,7 @@ func testTokensInvalid(t *testing.T, s store.TokenStore) {
 		{"short hash", func(t *store.Token) { t.Hash = t.Hash[:16] }},
 		{"unknown role", func(t *store.Token) { t.Role = "root" }},
 		{"empty role", func(t *store.Token) { t.Role = "" }},
+		{"admin limited to a unit", func(t *store.Token) { t.Role, t.Unit = store.RoleAdmin, "1710" }},
 		{"expires at creation", func(t *store.Token) { t.ExpiresAt = timePtr(t.CreatedAt) }},
 		{"expires before creation", func(t *store.Token) { t.ExpiresAt = timePtr(t.CreatedAt.Add(-time.Hour)) }},
 	}

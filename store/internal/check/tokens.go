@@ -20,6 +20,8 @@ func Token(t store.Token, now time.Time) (store.Token, error) {
 		return t, fmt.Errorf("token %s: hash of %d bytes, want %d (SHA-256): %w", t.ID, len(t.Hash), sha256.Size, store.ErrInvalid)
 	case t.Role != store.RoleViewer && t.Role != store.RoleAnalyst && t.Role != store.RoleAdmin:
 		return t, fmt.Errorf("token %s: role %q; allowed: %s, %s, %s: %w", t.ID, t.Role, store.RoleViewer, store.RoleAnalyst, store.RoleAdmin, store.ErrInvalid)
+	case t.Role == store.RoleAdmin && t.Unit != "":
+		return t, fmt.Errorf("token %s: an admin token cannot be limited to a territory (unit %q): %w", t.ID, t.Unit, store.ErrInvalid)
 	}
 	if t.CreatedAt.IsZero() {
 		t.CreatedAt = now
