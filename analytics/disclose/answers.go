@@ -24,7 +24,7 @@ func (a *agg) add(n int32, key uint32) {
 }
 
 // publish protects the cell named name holding a.
-func (d *Discloser) publish(a agg, name func() string) Published {
+func (d *Discloser) publish(a agg, name cellName) Published {
 	return d.protect(a.n, d.cellKey(a.n, a.key, name))
 }
 
@@ -211,18 +211,29 @@ func (d *Discloser) Stats(ctx context.Context, snap *analytics.Snapshot, q analy
 		}
 		return snap.UnitAt(u).Code
 	}
-	cellName := func(p analytics.Period, place string, wh What) func() string {
-		return func() string { return "cell|" + p.Label + "|" + place + "|" + c.canonical(wh).name() }
+	// Hashes of the name parts, computed once per query.
+	kCell, kNoLoc, kUnassigned := strHash("cell"), strHash("noloc"), strHash("unassigned:"+string(q.Level))
+	whatHash := make([]uint64, len(gs))
+	for i := range gs {
+		whatHash[i] = strHash(c.canonical(gs[i].what).name())
+	}
+	wHash := strHash(c.canonical(w).name())
+	scHash := strHash(sc.name())
+	pHash := map[string]uint64{}
+	periodHash := func(p analytics.Period) uint64 {
+		h, ok := pHash[p.Label]
+		if !ok {
+			h = strHash(p.Label)
+			pHash[p.Label] = h
+		}
+		return h
 	}
 
 	cur := count(q.Period)
-	res.Total, res.TotalBounds = d.split(d.publish(cur.total, cellName(q.Period, sc.name(), w)))
-	res.NoLocation, res.NoLocationBounds = d.split(d.publish(cur.noLoc, func() string {
-		return "noloc|" + q.Period.Label + "|" + sc.name() + "|" + c.canonical(w).name()
-	}))
-	res.Unassigned, res.UnassignedBounds = d.split(d.publish(cur.unassigned, func() string {
-		return "unassigned:" + string(q.Level) + "|" + q.Period.Label + "|" + sc.name() + "|" + c.canonical(w).name()
-	}))
+	ph := periodHash(q.Period)
+	res.Total, res.TotalBounds = d.split(d.publish(cur.total, cellName{kCell, ph, scHash, wHash}))
+	res.NoLocation, res.NoLocationBounds = d.split(d.publish(cur.noLoc, cellName{kNoLoc, ph, scHash, wHash}))
+	res.Unassigned, res.UnassignedBounds = d.split(d.publish(cur.unassigned, cellName{kUnassigned, ph, scHash, wHash}))
 	var prev, last sums
 	var prevP, lastP analytics.Period
 	if q.ComparePrevious {
@@ -234,24 +245,32 @@ func (d *Discloser) Stats(ctx context.Context, snap *analytics.Snapshot, q analy
 		last = count(lastP)
 	}
 	res.Rows = make([]analytics.StatsRow, 0, len(units)*width)
+	prevH, lastH := periodHash(prevP), periodHash(lastP)
+	var prevC, lastC []analytics.Comparison // one allocation each
+	if q.ComparePrevious {
+		prevC = make([]analytics.Comparison, 0, len(units)*width)
+	}
+	if q.CompareLastYear {
+		lastC = make([]analytics.Comparison, 0, len(units)*width)
+	}
 	for _, u := range units {
 		info := snap.UnitAt(u)
-		place := placeName(u)
+		place := strHash(placeName(u))
 		for gi, g := range gs {
 			i := int(u)*width + gi
-			pub := d.publish(cur.cells[i], cellName(q.Period, place, g.what))
+			pub := d.publish(cur.cells[i], cellName{kCell, ph, place, whatHash[gi]})
 			row := analytics.StatsRow{Unit: info.Code, Name: info.Name, Group: g.label, Population: info.Population}
 			row.Count, row.Bounds = d.split(pub)
 			if !pub.Bounds.Withheld {
 				row.Rate = analytics.RatePer1000(pub.Value, info.Population)
 			}
 			if q.ComparePrevious {
-				cmp := d.compare(pub, d.publish(prev.cells[i], cellName(prevP, place, g.what)), prevP)
-				row.Previous = &cmp
+				prevC = append(prevC, d.compare(pub, d.publish(prev.cells[i], cellName{kCell, prevH, place, whatHash[gi]}), prevP))
+				row.Previous = &prevC[len(prevC)-1]
 			}
 			if q.CompareLastYear {
-				cmp := d.compare(pub, d.publish(last.cells[i], cellName(lastP, place, g.what)), lastP)
-				row.LastYear = &cmp
+				lastC = append(lastC, d.compare(pub, d.publish(last.cells[i], cellName{kCell, lastH, place, whatHash[gi]}), lastP))
+				row.LastYear = &lastC[len(lastC)-1]
 			}
 			res.Rows = append(res.Rows, row)
 		}
@@ -260,12 +279,16 @@ func (d *Discloser) Stats(ctx context.Context, snap *analytics.Snapshot, q analy
 }
 
 // split returns the published count (0 when withheld) and its bounds.
-func (d *Discloser) split(p Published) (int64, analytics.Bounds) { return p.Value, p.Bounds }
+func (d *Discloser) split(p Published) (int64, analytics.Bounds) {
+	n, _ := p.Count()
+	return n, p.Bounds
+}
 
 // compare compares two published counts; withheld when either is.
 func (d *Discloser) compare(cur, base Published, p analytics.Period) analytics.Comparison {
 	if cur.Bounds.Withheld || base.Bounds.Withheld {
-		return analytics.Comparison{Period: p, Base: base.Value, BaseBounds: base.Bounds, Withheld: true}
+		b, _ := base.Count()
+		return analytics.Comparison{Period: p, Base: b, BaseBounds: base.Bounds, Withheld: true}
 	}
 	c := analytics.Compare(cur.Value, base.Value, p)
 	c.BaseBounds = base.Bounds
@@ -349,7 +372,7 @@ func (d *Discloser) Series(ctx context.Context, snap *analytics.Snapshot, iv ana
 				}
 			}
 		}
-		pub := d.publish(a, func() string { return "cell|" + sp.Label + "|" + sc.name() + "|" + c.canonical(w).name() })
+		pub := d.publish(a, cellName{strHash("cell"), strHash(sp.Label), strHash(sc.name()), strHash(c.canonical(w).name())})
 		pt := analytics.SeriesPoint{Start: sp.From}
 		pt.Count, pt.Bounds = d.split(pub)
 		res.Points = append(res.Points, pt)
@@ -432,12 +455,10 @@ func (d *Discloser) Cells(ctx context.Context, snap *analytics.Snapshot, res int
 	if err != nil {
 		return nil, err
 	}
-	cw := c.canonical(w).name()
+	kHex, ph, wh := strHash("hex"), strHash(p.Label), strHash(c.canonical(w).name())
 	out := make([]Published, len(cells))
 	for i, cell := range cells {
-		out[i] = d.publish(sums[cell], func() string {
-			return "hex|" + p.Label + "|" + strconv.FormatUint(cell, 16) + "|" + cw
-		})
+		out[i] = d.publish(sums[cell], cellName{kHex, ph, mix64(cell), wh})
 	}
 	return out, nil
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"slices"
 	"strings"
 	"sync"
@@ -77,7 +76,7 @@ type Config struct {
 type Discloser struct {
 	cfg        Config
 	secret     uint64
-	noiseTotal uint64 // sum of noiseWeight over -MaxNoise..MaxNoise
+	noiseTable []int8 // e repeated noiseWeight(e) times, for -MaxNoise..MaxNoise
 	sensitive  map[string]bool
 
 	mu   sync.Mutex
@@ -102,6 +101,7 @@ func New(cfg Config) *Discloser {
 	if cfg.MaxNoise <= 0 {
 		cfg.MaxNoise = DefaultMaxNoise
 	}
+	cfg.MaxNoise = min(cfg.MaxNoise, 100) // keeps the noise table small
 	if cfg.K <= 0 {
 		cfg.K = DefaultK
 	}
@@ -112,17 +112,18 @@ func New(cfg Config) *Discloser {
 		}
 	}
 	d := &Discloser{cfg: cfg, sensitive: make(map[string]bool), areas: make(map[areaKey][]uint64)}
+	// The inverse CDF as a table: each e repeated noiseWeight(e) times.
 	for e := -int64(cfg.MaxNoise); e <= int64(cfg.MaxNoise); e++ {
-		d.noiseTotal += noiseWeight(int64(cfg.MaxNoise), e)
+		for range noiseWeight(int64(cfg.MaxNoise), e) {
+			d.noiseTable = append(d.noiseTable, int8(e))
+		}
 	}
 	for _, c := range append(SensitiveCategories(), cfg.Sensitive...) {
 		if c = normCategory(c); c != "" {
 			d.sensitive[c] = true
 		}
 	}
-	h := fnv.New64a()
-	h.Write([]byte("crimemap/disclose\x00" + cfg.Secret))
-	d.secret = h.Sum64()
+	d.secret = mix64(strHash("crimemap/disclose\x00" + cfg.Secret))
 	return d
 }
 
@@ -151,38 +152,38 @@ func (d *Discloser) PublicCategory(category string) string {
 
 // Published is one protected count.
 type Published struct {
-	// Value is the published count (meaningful when !Bounds.Withheld).
+	// Value is the perturbed count. Show it only when !Bounds.Withheld
+	// (Count does that); it may feed derived public values (Gi* bins) even
+	// when withheld, since Bounds reveals it anyway.
 	Value  int64
 	Bounds analytics.Bounds
+}
+
+// Perturbed recovers the perturbed value of a public count from its
+// bounds (Hi - MaxNoise), for derived public statistics.
+func (d *Discloser) Perturbed(b analytics.Bounds) int64 { return b.Hi - int64(d.cfg.MaxNoise) }
+
+// Count is the count to show: Value, or 0 with ok false when withheld.
+func (p Published) Count() (n int64, ok bool) {
+	if p.Bounds.Withheld {
+		return 0, false
+	}
+	return p.Value, true
 }
 
 // protect perturbs the true count t of a cell with key ck.
 func (d *Discloser) protect(t int64, ck uint32) Published {
 	D := int64(d.cfg.MaxNoise)
 	v := max(0, t+d.noise(t, ck))
-	p := Published{Value: v, Bounds: analytics.Bounds{Lo: max(0, v-D), Hi: v + D}}
-	if v < d.cfg.K {
-		p.Value, p.Bounds.Withheld = 0, true
-	}
-	return p
+	return Published{Value: v, Bounds: analytics.Bounds{Lo: max(0, v-D), Hi: v + D, Withheld: v < d.cfg.K}}
 }
 
 // noise draws the perturbation of a cell from its key and true count:
 // triangular weights D+1-|e| on -D..D, by inverse CDF on a mix of the key,
 // the count (as the cell-key method's p-table rows) and the secret.
 func (d *Discloser) noise(t int64, ck uint32) int64 {
-	D := int64(d.cfg.MaxNoise)
-	total := d.noiseTotal
 	x := mix64(uint64(ck) ^ uint64(min(max(t, 0), 1<<20))<<32 ^ d.secret)
-	u := (x >> 11) % total // 53 uniform bits reduced: bias < 2^-40
-	for e := -D; e <= D; e++ {
-		w := noiseWeight(D, e)
-		if u < w {
-			return e
-		}
-		u -= w
-	}
-	return 0
+	return int64(d.noiseTable[(x>>11)%uint64(len(d.noiseTable))]) // 53 uniform bits reduced: bias < 2^-40
 }
 
 // noiseWeight is the weight of perturbation e in -D..D: (D+1-|e|)^2, a
@@ -215,17 +216,30 @@ func (d *Discloser) recordKey(rk uint32) uint32 {
 	return uint32(mix64(uint64(rk) ^ d.secret))
 }
 
+// cellName is the canonical name of a cell, as hashes of its parts: what
+// kind of cell ("cell", "noloc", "unassigned:<level>", "hex"), its period,
+// its place (unit code or H3 cell) and its canonical What.
+type cellName [4]uint64
+
+// strHash is FNV-1a 64 of s.
+func strHash(s string) uint64 {
+	h := uint64(14695981039346656037)
+	for i := 0; i < len(s); i++ {
+		h = (h ^ uint64(s[i])) * 1099511628211
+	}
+	return h
+}
+
 // nameKey is the key of an empty cell, from the cell's canonical name.
-func (d *Discloser) nameKey(name string) uint32 {
-	h := fnv.New64a()
-	h.Write([]byte(name))
-	return uint32(mix64(h.Sum64() ^ d.secret))
+func (d *Discloser) nameKey(n cellName) uint32 {
+	h := n[0]*0x9E3779B97F4A7C15 + n[1]*0xC2B2AE3D27D4EB4F + n[2]*0x165667B19E3779F9 + n[3]*0xD6E8FEB86659FD93
+	return uint32(mix64(h ^ d.secret))
 }
 
 // cellKey is the key of a cell with n events whose record keys sum to sum.
-func (d *Discloser) cellKey(n int64, sum uint32, name func() string) uint32 {
+func (d *Discloser) cellKey(n int64, sum uint32, name cellName) uint32 {
 	if n == 0 {
-		return d.nameKey(name())
+		return d.nameKey(name)
 	}
 	return sum
 }

@@ -517,3 +517,31 @@ func runAttack(t *testing.T, ctx context.Context, w world, d *disclose.Discloser
 	}
 	return res
 }
+
+// BenchmarkStats compares the public answer with the exact one for the
+// issue's stats query (a quarter by mahalla x category with both
+// comparisons); the public cube is built before the timer.
+func BenchmarkStats(b *testing.B) {
+	w := demoWorld(b)
+	d := newDiscloser(w)
+	ctx := context.Background()
+	q := analytics.StatsQuery{Period: mustPeriod(b, "2025-Q3"), Level: geo.LevelMahalla, Group: analytics.DimCategory,
+		ComparePrevious: true, CompareLastYear: true}
+	if _, err := d.Stats(ctx, w.snap, q, demoNow); err != nil {
+		b.Fatal(err)
+	}
+	b.Run("exact", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := w.snap.Stats(q); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("public", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := d.Stats(ctx, w.snap, q, demoNow); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}

@@ -47,6 +47,9 @@ type MahallaQuery struct {
 	// the permutations (0: DefaultSeed).
 	Permutations int
 	Seed         uint64
+	// Stats answers the mahalla counts (nil: the snapshot's exact Stats);
+	// the public view passes its protected stats.
+	Stats func(analytics.StatsQuery) (analytics.StatsResult, error)
 }
 
 // MahallaRow is one mahalla of a MahallaResult.
@@ -132,7 +135,11 @@ func MahallaHotspots(snap *analytics.Snapshot, q MahallaQuery) (MahallaResult, e
 		Bins:       binsDoc + "; cluster HH/LL (clusters) or HL/LH (outliers) of local Moran",
 		StudyArea:  "every mahalla of the unit, those without events included; mahallas without a boundary (or, with rate, without population) are excluded and listed",
 	}
-	st, err := snap.Stats(analytics.StatsQuery{Period: q.Period, Level: geo.LevelMahalla, Filter: q.Filter})
+	stats := q.Stats
+	if stats == nil {
+		stats = snap.Stats
+	}
+	st, err := stats(analytics.StatsQuery{Period: q.Period, Level: geo.LevelMahalla, Filter: q.Filter})
 	if err != nil {
 		return res, fmt.Errorf("mahalla hot spots: %w", err)
 	}
