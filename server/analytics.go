@@ -130,7 +130,7 @@ var formatsTable = []string{"json", "csv", "arrow"}
 func analyticsError(err error, param, value string) error {
 	switch {
 	case errors.Is(err, analytics.ErrUnknownUnit):
-		return fmt.Errorf("unit %q: %w: %w", value, store.ErrNotFound, err)
+		return fmt.Errorf("%w: %w", store.ErrNotFound, err)
 	case errors.Is(err, analytics.ErrBadQuery):
 		return &ParamError{Param: param, Value: value, Err: err}
 	}
@@ -172,18 +172,28 @@ func (s *Server) handleStats(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	res, err := snap.Stats(sq)
+	exact, err := s.exactFor(r.Context(), sq.Filter.Unit)
+	if err != nil {
+		return err
+	}
+	var res analytics.StatsResult
+	if exact {
+		res, err = snap.Stats(sq)
+	} else {
+		res, err = s.disclose.Stats(r.Context(), snap, sq, s.cfg.Now())
+	}
 	if err != nil {
 		return analyticsError(err, "unit", sq.Filter.Unit)
 	}
 	s.setSnapshotHeader(w, res.Snapshot)
+	view := s.view(w, exact)
 	switch format {
 	case "csv":
 		s.writeStatsCSV(w, r, &res)
 	case "arrow":
 		s.writeArrow(w, r, statsRecord(&res))
 	default:
-		s.writeJSON(w, r, http.StatusOK, statsJSON(&res, s.cfg.Notice))
+		s.writeJSON(w, r, http.StatusOK, statsJSON(&res, view, s.cfg.Notice))
 	}
 	return nil
 }
@@ -213,18 +223,30 @@ func (s *Server) handleSeries(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	res, err := snap.Series(sq)
+	exact, err := s.exactFor(r.Context(), sq.Filter.Unit)
+	if err != nil {
+		return err
+	}
+	var res analytics.SeriesResult
+	if exact {
+		res, err = snap.Series(sq)
+	} else {
+		// The public series of a calendar period, point by point (each a
+		// cell of the public lattice).
+		res, err = s.disclose.Series(r.Context(), snap, sq.Interval, per, sq.Filter, s.cfg.Now())
+	}
 	if err != nil {
 		return analyticsError(err, "interval", ivName)
 	}
 	s.setSnapshotHeader(w, res.Snapshot)
+	view := s.view(w, exact)
 	switch format {
 	case "csv":
 		s.writeSeriesCSV(w, r, &res)
 	case "arrow":
 		s.writeArrow(w, r, seriesRecord(&res))
 	default:
-		s.writeJSON(w, r, http.StatusOK, seriesJSON(&res, s.cfg.Location, s.cfg.Notice))
+		s.writeJSON(w, r, http.StatusOK, seriesJSON(&res, s.cfg.Location, view, s.cfg.Notice))
 	}
 	return nil
 }
@@ -250,20 +272,30 @@ func (s *Server) handleHexbins(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	out, err := snap.Hexbins(hq)
+	exact, err := s.exactFor(r.Context(), hq.Filter.Unit)
+	if err != nil {
+		return err
+	}
+	var out analytics.HexbinResult
+	if exact {
+		out, err = snap.Hexbins(hq)
+	} else {
+		out, err = s.disclose.Hexbins(r.Context(), snap, hq, s.cfg.Now())
+	}
 	if err != nil {
 		return analyticsError(err, "res", strconv.Itoa(res))
 	}
 	s.setSnapshotHeader(w, out.Snapshot)
+	view := s.view(w, exact)
 	switch format {
 	case "csv":
 		s.writeHexbinsCSV(w, r, &out)
 	case "arrow":
 		s.writeArrow(w, r, hexbinRecord(&out))
 	case "geojson":
-		s.writeGeoJSON(w, r, hexbinGeoJSON(&out, hq.Period, s.cfg.Notice))
+		s.writeGeoJSON(w, r, hexbinGeoJSON(&out, hq.Period, view, s.cfg.Notice))
 	default:
-		s.writeJSON(w, r, http.StatusOK, hexbinJSON(&out, hq.Period, s.cfg.Notice))
+		s.writeJSON(w, r, http.StatusOK, hexbinJSON(&out, hq.Period, view, s.cfg.Notice))
 	}
 	return nil
 }

@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"io"
+	"net/http"
 	"net/http/httptest"
 	"strconv"
 	"strings"
@@ -22,7 +24,10 @@ import (
 )
 
 // newAnalyticsServer serves a small seeded demo from a real embedded store
-// through a real snapshot.
+// through a real snapshot. The analytics tests check exact numbers, so its
+// requests without an Authorization header are sent as an analyst's
+// (a token made in the store); requests with the header publicHeader get
+// the public view (see public_view_test.go).
 func newAnalyticsServer(t *testing.T) (*httptest.Server, *analytics.Live, store.Store) {
 	t.Helper()
 	ctx := context.Background()
@@ -49,9 +54,54 @@ func newAnalyticsServer(t *testing.T) (*httptest.Server, *analytics.Live, store.
 	if err := live.Reload(ctx); err != nil {
 		t.Fatal(err)
 	}
-	ts := httptest.NewServer(server.New(server.Config{Store: st, Snapshots: live}).Handler())
+	analyst := roleToken(t, st, server.RoleAnalyst)
+	h := server.New(server.Config{Store: st, Snapshots: live}).Handler()
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get(publicHeader) == "" && r.Header.Get("Authorization") == "" {
+			r.Header.Set("Authorization", "Bearer "+analyst)
+		}
+		r.Header.Del(publicHeader)
+		h.ServeHTTP(w, r)
+	}))
 	t.Cleanup(ts.Close)
 	return ts, live, st
+}
+
+// publicHeader marks a test request that must reach newAnalyticsServer
+// without a token.
+const publicHeader = "X-Test-Public"
+
+// roleToken stores a new token of role and returns it.
+func roleToken(t *testing.T, st store.Store, role server.Role) string {
+	t.Helper()
+	tok, rec, err := server.NewToken(role, "test "+role.String(), time.Now(), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.(store.TokenStore).PutToken(context.Background(), rec); err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
+// getPublic is get without a token on newAnalyticsServer.
+func getPublic(t *testing.T, url string) (int, http.Header, []byte) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set(publicHeader, "1")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, resp.Header, b
 }
 
 func TestStatsEndpoint(t *testing.T) {

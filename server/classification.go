@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/crimemap/crimemap/analytics"
 	"github.com/crimemap/crimemap/analytics/classify"
 	"github.com/crimemap/crimemap/geo"
 	"github.com/crimemap/crimemap/store"
@@ -162,8 +163,53 @@ func (s *Server) handleRun(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return fmt.Errorf("classification run %d: %w", id, err)
 	}
+	if err := s.runView(w, r, &run, district); err != nil {
+		return err
+	}
 	s.writeJSON(w, r, http.StatusOK, s.toRunJSON(&run, district))
 	return nil
+}
+
+// runView applies the view of the request to a run: exact results for
+// analysts (of the district, or of the run's unit), and for everyone else
+// the public view: the run's period must be published and every result
+// keeps its category (the programme's public output, decided by an admin
+// run) but loses what is computed from exact counts (reasons, indicators,
+// score, rank, what-if).
+func (s *Server) runView(w http.ResponseWriter, r *http.Request, run *classify.Run, district string) error {
+	area := district
+	if area == "" {
+		area = run.Unit
+	}
+	exact, err := s.exactFor(r.Context(), area)
+	if err != nil {
+		return err
+	}
+	s.view(w, exact)
+	if exact {
+		return nil
+	}
+	per, err := analytics.ParsePeriod(run.Period, s.cfg.Location)
+	if err != nil {
+		return fmt.Errorf("classification run %d: period %q: %w", run.ID, run.Period, err)
+	}
+	if err := s.disclose.CheckPeriod(per, s.cfg.Now()); err != nil {
+		return err
+	}
+	results := make([]classify.Result, len(run.Results))
+	for i := range run.Results {
+		results[i] = publicResult(run.Results[i])
+	}
+	run.Results = results
+	return nil
+}
+
+// publicResult is a classification result as the public sees it.
+func publicResult(r classify.Result) classify.Result {
+	return classify.Result{Mahalla: r.Mahalla, Name: r.Name, District: r.District, Population: r.Population,
+		Category: r.Category, Previous: r.Previous, Transition: r.Transition, Streak: r.Streak, RedYears: r.RedYears,
+		Reasons: []string{}, Indicators: []classify.IndicatorResult{},
+		Notes: []string{"reasons, indicators, score, rank and what-if are computed from exact counts: they need an analyst token"}}
 }
 
 // districtParam reads district= and checks it names a district.
@@ -197,6 +243,17 @@ func (s *Server) handleClassification(w http.ResponseWriter, r *http.Request) er
 	if err != nil {
 		return err
 	}
+	if exact, err := s.exactFor(r.Context(), district); err != nil {
+		return err
+	} else if !exact {
+		per, _, err := q.period(true)
+		if err != nil {
+			return err
+		}
+		if err := s.disclose.CheckPeriod(per, s.cfg.Now()); err != nil {
+			return err
+		}
+	}
 	rs, err := s.runStore()
 	if err != nil {
 		return err
@@ -204,6 +261,9 @@ func (s *Server) handleClassification(w http.ResponseWriter, r *http.Request) er
 	run, err := rs.LatestRun(r.Context(), period)
 	if err != nil {
 		return fmt.Errorf("no classification run for period %s (POST /v1/classification/runs creates one): %w", period, err)
+	}
+	if err := s.runView(w, r, &run, district); err != nil {
+		return err
 	}
 	s.writeJSON(w, r, http.StatusOK, s.toRunJSON(&run, district))
 	return nil
@@ -295,6 +355,9 @@ func (s *Server) handleRunDiff(w http.ResponseWriter, r *http.Request) error {
 	for i, id := range ids {
 		if runs[i], err = rs.Run(r.Context(), id); err != nil {
 			return fmt.Errorf("classification run %d (parameter %s): %w", id, []string{"a", "b"}[i], err)
+		}
+		if err := s.runView(w, r, &runs[i], district); err != nil {
+			return err
 		}
 	}
 	s.writeJSON(w, r, http.StatusOK, diffRuns(&runs[0], &runs[1], district))

@@ -2,14 +2,17 @@ package server
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
+	"reflect"
 	"strings"
 
 	"github.com/crimemap/crimemap/analytics/classify"
+	"github.com/crimemap/crimemap/analytics/disclose"
 	"github.com/crimemap/crimemap/analytics/hotspot"
 	"github.com/crimemap/crimemap/store"
 	"github.com/go-chi/chi/v5/middleware"
@@ -67,7 +70,7 @@ func statusOf(err error) int {
 		return http.StatusUnprocessableEntity // a valid request whose analysis would mean nothing
 	case errors.Is(err, classify.ErrPolicy):
 		return http.StatusUnprocessableEntity // the configured policy cannot classify this request (e.g. no thresholds for the period kind)
-	case errors.Is(err, errForbidden):
+	case errors.Is(err, errForbidden), errors.Is(err, disclose.ErrNotPublic):
 		return http.StatusForbidden
 	case errors.Is(err, store.ErrNotFound):
 		return http.StatusNotFound
@@ -87,11 +90,25 @@ func statusOf(err error) int {
 
 // writeError logs err and writes its JSON body. Internal errors are logged
 // in full but answered with a generic message; a client that went away is
-// logged at debug level and gets nothing.
+// logged at debug level and gets nothing. Other errors are answered with
+// publicMessage(err): never text from below the service's own errors
+// (driver messages, SQLSTATEs, connection strings, file paths); when it
+// withholds something, the full error is logged.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	status := statusOf(err)
 	reqID := middleware.GetReqID(r.Context())
-	body := apiError{Error: err.Error(), Status: status, RequestID: reqID}
+	msg := publicMessage(err)
+	if msg == "" {
+		msg = strings.ToLower(http.StatusText(status))
+	}
+	if status == http.StatusServiceUnavailable && !strings.Contains(msg, "retry") {
+		msg += "; retry later"
+	}
+	if status < 500 && status != 499 && msg != err.Error() {
+		s.log.InfoContext(r.Context(), "error detail withheld from the client", slog.String("path", r.URL.Path),
+			slog.Int("status", status), slog.Any("err", err), slog.String("request_id", reqID))
+	}
+	body := apiError{Error: msg, Status: status, RequestID: reqID}
 	var pe *ParamError
 	if errors.As(err, &pe) {
 		body.Param = pe.Param
@@ -124,4 +141,178 @@ func (s *Server) writeJSONBody(w http.ResponseWriter, r *http.Request, status in
 	if err := enc.Encode(v); err != nil && !strings.Contains(err.Error(), "broken pipe") {
 		s.log.DebugContext(r.Context(), "write response", slog.Any("err", err))
 	}
+}
+
+// clientError is an error whose message is written for clients: writeError
+// answers with msg alone and logs the wrapped err, which keeps its status
+// (e.g. &clientError{"the store is unavailable", fmt.Errorf("%w: %w",
+// errUnavailable, err)} is a 503 saying only that).
+type clientError struct {
+	msg string
+	err error
+}
+
+func (e *clientError) Error() string {
+	if e.err == nil {
+		return e.msg
+	}
+	return e.msg + ": " + e.err.Error()
+}
+
+func (e *clientError) Unwrap() error { return e.err }
+
+// modulePath is the import path of this module: errors of types declared
+// under it are the service's own.
+const modulePath = "github.com/crimemap/crimemap"
+
+// publicMessage is the part of err's message that may reach a client: the
+// message of a *clientError in the chain, otherwise err.Error() cut where
+// the text of the first foreign error in its tree begins ("" when all of
+// it is foreign, or when that text cannot be found in the message: the
+// caller then answers a generic message). The tree is walked from the top
+// (both Unwrap forms); an error is foreign when
+//   - it is a database/sql sentinel (sql.ErrNoRows, ErrConnDone, ErrTxDone);
+//   - its type is declared outside this module (a driver's *pgconn.PgError,
+//     pgx.ErrNoRows, *sqlite.Error, *net.OpError, *fs.PathError, ...),
+//     except the standard library's anonymous errors.New/fmt.Errorf kinds
+//     and the errors of context, strconv, time and encoding/json, which
+//     describe a client's own input or its deadline;
+//   - it is one of those anonymous kinds whose own text (its message less
+//     its children's) carries a driver marker (SQLSTATE, a URL, "sql:",
+//     "database is locked", "host=", a password, ...);
+//   - it is an anonymous wrapper of foreign errors only: whoever wrapped a
+//     driver error and nothing of the service's (e.g. a driver's "open
+//     /var/lib/...: %w") wrote driver text;
+//   - it follows store.ErrNotFound, ErrConflict or ErrInvalid in the same
+//     fmt.Errorf("%w: %w", ...): that is where the stores put the driver
+//     error they translated.
+//
+// Whatever survives is checked once more for driver markers and cut before
+// the first one.
+func publicMessage(err error) string {
+	if err == nil {
+		return ""
+	}
+	var ce *clientError
+	if errors.As(err, &ce) {
+		return ce.msg
+	}
+	msg := err.Error()
+	cut := len(msg)
+	drop := func(e error) { // drop e's text and what follows it
+		t := e.Error()
+		if t == "" {
+			return
+		}
+		i := strings.Index(msg, t)
+		if i < 0 {
+			cut = -1 // cannot locate the text: answer nothing of msg
+		} else if cut >= 0 && i < cut {
+			cut = i
+		}
+	}
+	// foreign reports whether all of e is foreign; below an error that is
+	// not, it drops the foreign subtrees.
+	var foreign func(e error) bool
+	foreign = func(e error) bool {
+		if isForeignError(e) {
+			return true
+		}
+		var kids []error
+		switch u := e.(type) {
+		case interface{ Unwrap() error }:
+			kids = []error{u.Unwrap()}
+		case interface{ Unwrap() []error }:
+			kids = u.Unwrap()
+		}
+		var out []error
+		below := false // after a store sentinel: the driver's error
+		for _, c := range kids {
+			switch {
+			case c == nil:
+				continue
+			case below, foreign(c):
+				out = append(out, c)
+			case len(kids) > 1 && (c == store.ErrNotFound || c == store.ErrConflict || c == store.ErrInvalid):
+				below = true
+			}
+		}
+		if len(kids) > 0 && len(out) == len(kids) && !ownType(e) {
+			return true // a wrapper of foreign errors only: the parent drops it whole
+		}
+		for _, c := range out {
+			drop(c)
+		}
+		return false
+	}
+	if foreign(err) || cut < 0 {
+		return ""
+	}
+	out := msg[:cut]
+	if i := driverMarker(out); i >= 0 {
+		out = out[:i]
+	}
+	return strings.TrimRight(out, " \t\r\n:;,(-")
+}
+
+// ownType reports whether e's type is declared in this module.
+func ownType(e error) bool {
+	t := reflect.TypeOf(e)
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	pkg := t.PkgPath()
+	return pkg == modulePath || strings.HasPrefix(pkg, modulePath+"/")
+}
+
+// isForeignError reports whether e itself (not what it wraps) comes from
+// below the service; see publicMessage.
+func isForeignError(e error) bool {
+	switch e {
+	case sql.ErrNoRows, sql.ErrConnDone, sql.ErrTxDone:
+		return true
+	case context.Canceled, context.DeadlineExceeded:
+		return false
+	}
+	if ownType(e) {
+		return false
+	}
+	t := reflect.TypeOf(e)
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch pkg := t.PkgPath(); {
+	case pkg == "context", pkg == "strconv", pkg == "time", pkg == "encoding/json":
+		return false
+	case pkg == "errors", pkg == "fmt":
+		own := e.Error()
+		var kids []error
+		switch u := e.(type) {
+		case interface{ Unwrap() error }:
+			kids = []error{u.Unwrap()}
+		case interface{ Unwrap() []error }:
+			kids = u.Unwrap()
+		}
+		for _, k := range kids {
+			if k != nil {
+				own = strings.Replace(own, k.Error(), "", 1)
+			}
+		}
+		return driverMarker(own) >= 0
+	}
+	return true
+}
+
+// driverMarker is the index of the first sign of database driver or
+// connection text in s (case-insensitive), -1 without one.
+func driverMarker(s string) int {
+	ls := strings.ToLower(s)
+	first := -1
+	for _, m := range []string{"sqlstate", "://", "sql:", "database is locked", "no rows in result set",
+		"sqlite_", "pgx", "pgconn", "password", "host=", "user=", "dbname=", "sslmode="} {
+		if i := strings.Index(ls, m); i >= 0 && (first < 0 || i < first) {
+			first = i
+		}
+	}
+	return first
 }

@@ -98,6 +98,12 @@ func (s *Server) handleHotspots(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if exact, err := s.exactFor(r.Context(), hq.Filter.Unit); err != nil {
+		return err
+	} else if !exact {
+		return s.publicHotspots(w, r, format, snap, hq)
+	}
+	s.view(w, true)
 	res, err := hotspot.HexHotspots(snap, hq)
 	if err != nil {
 		return hotspotError(err, "unit", hq.Filter.Unit)
@@ -169,6 +175,15 @@ func (s *Server) handleMahallaHotspots(w http.ResponseWriter, r *http.Request) e
 	for i := range ms {
 		mq.Boundaries[ms[i].Code] = ms[i].Geometry
 	}
+	if exact, err := s.exactFor(r.Context(), mq.Filter.Unit); err != nil {
+		return err
+	} else if !exact {
+		if err := s.disclose.CheckPeriod(mq.Period, s.cfg.Now()); err != nil {
+			return err
+		}
+		return s.publicMahallaHotspots(w, r, format, snap, mq, mq.Boundaries)
+	}
+	s.view(w, true)
 	res, err := hotspot.MahallaHotspots(snap, mq)
 	if err != nil {
 		return hotspotError(err, "unit", mq.Filter.Unit)
@@ -231,6 +246,12 @@ func (s *Server) handleEmergingHotspots(w http.ResponseWriter, r *http.Request) 
 	if err != nil {
 		return err
 	}
+	if exact, err := s.exactFor(r.Context(), eq.Filter.Unit); err != nil {
+		return err
+	} else if !exact {
+		return s.publicEmerging(w, r, format, snap, eq)
+	}
+	s.view(w, true)
 	res, err := hotspot.EmergingHotspots(snap, eq)
 	if err != nil {
 		return hotspotError(err, "unit", eq.Filter.Unit)

@@ -4,9 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
+	"time"
 
 	"github.com/crimemap/crimemap/analytics"
 	"github.com/crimemap/crimemap/analytics/classify"
+	"github.com/crimemap/crimemap/analytics/disclose"
 	"github.com/crimemap/crimemap/analytics/hotspot"
 	"github.com/crimemap/crimemap/geo"
 	"github.com/crimemap/crimemap/store"
@@ -28,7 +31,7 @@ type profileClassificationJSON struct {
 }
 
 type profileStatsJSON struct {
-	Count    int64           `json:"count"`
+	countJSON
 	Rate     *float64        `json:"rate_per_1000"`
 	Previous *comparisonJSON `json:"previous"`
 	LastYear *comparisonJSON `json:"last_year"`
@@ -37,11 +40,12 @@ type profileStatsJSON struct {
 }
 
 type profileHotspotJSON struct {
-	Cell  string   `json:"h3"`
-	Count int64    `json:"count"`
-	Z     *float64 `json:"z"`
-	P     *float64 `json:"p"`
-	Bin   int8     `json:"bin"`
+	Cell string `json:"h3"`
+	countJSON
+	// Z and P are null in the public view.
+	Z   *float64 `json:"z"`
+	P   *float64 `json:"p"`
+	Bin int8     `json:"bin"`
 }
 
 type profileHotspotsJSON struct {
@@ -57,11 +61,12 @@ type profileHotspotsJSON struct {
 
 type profileSeriesPointJSON struct {
 	Month string `json:"month"` // 2025-07
-	Count int64  `json:"count"`
+	countJSON
 }
 
 type profileJSON struct {
 	Snapshot       uint64                     `json:"snapshot"`
+	Disclosure     viewJSON                   `json:"disclosure"`
 	Unit           unitJSON                   `json:"unit"`
 	District       *unitJSON                  `json:"district"`
 	Period         periodJSON                 `json:"period"`
@@ -82,9 +87,23 @@ func (s *Server) handleMahallaProfile(w http.ResponseWriter, r *http.Request) er
 	if err != nil {
 		return err
 	}
-	res, err := q.intRange("res", 9, analytics.MinHexbinRes, analytics.MaxHexbinRes)
+	exact, err := s.exactFor(r.Context(), code)
 	if err != nil {
 		return err
+	}
+	defRes := 9
+	if !exact {
+		if err := s.disclose.CheckPeriod(per, s.cfg.Now()); err != nil {
+			return err
+		}
+		defRes = disclose.MaxRes
+	}
+	res, err := q.intRange("res", defRes, analytics.MinHexbinRes, analytics.MaxHexbinRes)
+	if err != nil {
+		return err
+	}
+	if !exact && res > disclose.MaxRes {
+		return fmt.Errorf("res %d: public hot spots go down to res %d; an analyst token unlocks finer ones: %w", res, disclose.MaxRes, disclose.ErrNotPublic)
 	}
 	if s.cfg.Store == nil {
 		return fmt.Errorf("mahalla %q: no store: %w", code, errUnavailable)
@@ -100,7 +119,8 @@ func (s *Server) handleMahallaProfile(w http.ResponseWriter, r *http.Request) er
 	if err != nil {
 		return err
 	}
-	out := profileJSON{Snapshot: snap.Version(), Unit: toUnitJSON(&u), Period: toPeriodJSON(per), Notice: s.cfg.Notice}
+	view := s.view(w, exact)
+	out := profileJSON{Snapshot: snap.Version(), Disclosure: view, Unit: toUnitJSON(&u), Period: toPeriodJSON(per), Notice: s.cfg.Notice}
 	var district geo.Unit
 	if u.ParentCode != "" {
 		if district, err = s.cfg.Store.Unit(r.Context(), u.ParentCode); err == nil {
@@ -121,7 +141,11 @@ func (s *Server) handleMahallaProfile(w http.ResponseWriter, r *http.Request) er
 		default:
 			for i := range run.Results {
 				if run.Results[i].Mahalla == code {
-					out.Classification = &profileClassificationJSON{Run: toRunMetaJSON(&run), Result: run.Results[i]}
+					res := run.Results[i]
+					if !exact {
+						res = publicResult(res)
+					}
+					out.Classification = &profileClassificationJSON{Run: toRunMetaJSON(&run), Result: res}
 					break
 				}
 			}
@@ -130,24 +154,34 @@ func (s *Server) handleMahallaProfile(w http.ResponseWriter, r *http.Request) er
 
 	// The period's numbers with both comparisons, in total and by kind.
 	for _, group := range []analytics.Dimension{analytics.DimNone, analytics.DimKind} {
-		st, err := snap.Stats(analytics.StatsQuery{Period: per, Level: geo.LevelMahalla, Filter: analytics.Filter{Unit: code},
-			Group: group, ComparePrevious: true, CompareLastYear: true})
+		sq := analytics.StatsQuery{Period: per, Level: geo.LevelMahalla, Filter: analytics.Filter{Unit: code},
+			Group: group, ComparePrevious: true, CompareLastYear: true}
+		var st analytics.StatsResult
+		if exact {
+			st, err = snap.Stats(sq)
+		} else {
+			st, err = s.disclose.Stats(r.Context(), snap, sq, s.cfg.Now())
+		}
 		if err != nil {
 			return analyticsError(err, "code", code)
 		}
-		rows := statsJSON(&st, "")["rows"].([]statsRowJSON)
+		rows := statsJSON(&st, view, "").Rows
 		if group == analytics.DimKind {
 			out.Stats.ByKind = rows
 			continue
 		}
 		for _, row := range rows {
 			if row.Unit == code {
-				out.Stats.Count, out.Stats.Rate, out.Stats.Previous, out.Stats.LastYear = row.Count, row.Rate, row.Previous, row.LastYear
+				out.Stats.countJSON, out.Stats.Rate, out.Stats.Previous, out.Stats.LastYear = row.countJSON, row.Rate, row.Previous, row.LastYear
 			}
 		}
 	}
 
-	out.Hotspots = s.profileHotspots(snap, per, res, &u, &district)
+	if exact {
+		out.Hotspots = s.profileHotspots(snap, per, res, &u, &district)
+	} else {
+		out.Hotspots = s.publicProfileHotspots(r, snap, per, res, &u, &district)
+	}
 
 	// Twelve months ending with the period (its last month included).
 	end := analytics.IntervalStart(per.To, analytics.IntervalMonth, s.cfg.Location)
@@ -156,13 +190,18 @@ func (s *Server) handleMahallaProfile(w http.ResponseWriter, r *http.Request) er
 	}
 	from := end.In(s.cfg.Location).AddDate(0, -profileSeriesMonths, 0)
 	from = analytics.IntervalStart(from, analytics.IntervalMonth, s.cfg.Location)
-	series, err := snap.Series(analytics.SeriesQuery{Interval: analytics.IntervalMonth, From: from, To: end, Filter: analytics.Filter{Unit: code}})
+	var series analytics.SeriesResult
+	if exact {
+		series, err = snap.Series(analytics.SeriesQuery{Interval: analytics.IntervalMonth, From: from, To: end, Filter: analytics.Filter{Unit: code}})
+	} else {
+		series, err = s.publicMonths(r, snap, from, end, code)
+	}
 	if err != nil {
 		return analyticsError(err, "code", code)
 	}
 	out.Series = make([]profileSeriesPointJSON, len(series.Points))
 	for i, p := range series.Points {
-		out.Series[i] = profileSeriesPointJSON{Month: p.Start.In(s.cfg.Location).Format("2006-01"), Count: p.Count}
+		out.Series[i] = profileSeriesPointJSON{Month: p.Start.In(s.cfg.Location).Format("2006-01"), countJSON: toCountJSON(p.Count, p.Bounds)}
 	}
 	s.setSnapshotHeader(w, snap.Version())
 	s.writeJSON(w, r, http.StatusOK, out)
@@ -205,7 +244,66 @@ func (s *Server) profileHotspots(snap *analytics.Snapshot, per analytics.Period,
 		if !bound.Contains(pt) || !planar.MultiPolygonContains(m.Geometry, pt) {
 			continue
 		}
-		out.Cells = append(out.Cells, profileHotspotJSON{Cell: fmt.Sprintf("%x", c.Cell), Count: c.Count, Z: num(c.Z), P: num(c.P), Bin: c.Bin})
+		out.Cells = append(out.Cells, profileHotspotJSON{Cell: fmt.Sprintf("%x", c.Cell), countJSON: toCountJSON(c.Count, analytics.Bounds{}), Z: num(c.Z), P: num(c.P), Bin: c.Bin})
 	}
 	return out
+}
+
+// publicProfileHotspots is profileHotspots in the public view: Gi* of the
+// published counts of the district's fixed cells; bins and intervals only.
+func (s *Server) publicProfileHotspots(r *http.Request, snap *analytics.Snapshot, per analytics.Period, res int, m, district *geo.Unit) profileHotspotsJSON {
+	out := profileHotspotsJSON{Res: res, MinBin: profileHotspotMinBin, Cells: []profileHotspotJSON{}}
+	if len(m.Geometry) == 0 || district.Code == "" {
+		out.Note = "the mahalla or its district has no boundary"
+		return out
+	}
+	out.K = hotspot.DefaultK(res)
+	cells, pubs, err := s.publicCellCounts(r.Context(), snap, district.Code, res, per, analytics.Filter{})
+	if err == nil {
+		var hc []hotspot.HexCell
+		if hc, err = hotspot.GiStarCells(cells, perturbed(pubs), out.K); err == nil {
+			bound := m.Geometry.Bound()
+			for i, c := range hc {
+				lat, lon := geo.CellToLatLng(c.Cell)
+				pt := orb.Point{lon, lat}
+				if c.Bin < profileHotspotMinBin || !bound.Contains(pt) || !planar.MultiPolygonContains(m.Geometry, pt) {
+					continue
+				}
+				out.Cells = append(out.Cells, profileHotspotJSON{Cell: fmt.Sprintf("%x", c.Cell), countJSON: toCountJSON(countOf(pubs[i])), Bin: c.Bin})
+			}
+			return out
+		}
+	}
+	out.Note = "no hot spot analysis: " + errPublicNotMeaningful(err).Error()
+	return out
+}
+
+// publicMonths is the public monthly series of unit over [from, to)
+// (whole months), asked calendar year by calendar year.
+func (s *Server) publicMonths(r *http.Request, snap *analytics.Snapshot, from, to time.Time, unit string) (analytics.SeriesResult, error) {
+	var out analytics.SeriesResult
+	for y := from.In(s.cfg.Location).Year(); y <= to.Add(-time.Second).In(s.cfg.Location).Year(); y++ {
+		yp, err := analytics.ParsePeriod(strconv.Itoa(y), s.cfg.Location)
+		if err != nil {
+			return out, err
+		}
+		// Only the closed months of a running year are public.
+		months, err := disclose.SubPeriods(yp, analytics.IntervalMonth)
+		if err != nil {
+			return out, err
+		}
+		for _, mp := range months {
+			if mp.From.Before(from) || !mp.To.After(from) || mp.From.After(to) || !mp.From.Before(to) {
+				continue
+			}
+			sr, err := s.disclose.Series(r.Context(), snap, analytics.IntervalMonth, mp, analytics.Filter{Unit: unit}, s.cfg.Now())
+			if err != nil {
+				return out, err
+			}
+			out.Snapshot = sr.Snapshot
+			out.Points = append(out.Points, sr.Points...)
+		}
+	}
+	out.Interval = analytics.IntervalMonth
+	return out, nil
 }

@@ -6,12 +6,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log"
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/crimemap/crimemap/analytics/classify"
+	"github.com/crimemap/crimemap/analytics/disclose"
 	"github.com/crimemap/crimemap/store"
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
@@ -37,9 +41,23 @@ type Config struct {
 	// Tiles renders the vector tiles, TileJSON and map style (a
 	// tiles.Renderer); nil answers 503 on those routes.
 	Tiles Tiles
+	// Disclose makes every public answer (analytics/disclose); nil means
+	// one with the defaults and boundaries from Store. Tiles must use the
+	// same one so that a cell has one published value everywhere.
+	Disclose *disclose.Discloser
 	// Policy classifies mahallas (POST /v1/classification/runs); nil
 	// means classify.DefaultPolicy().
 	Policy *classify.Policy
+	// PublicURL is the absolute URL clients reach the service at (e.g.
+	// https://map.example.uz): the base of the URLs in TileJSON and the
+	// map style, never taken from a request's Host header. Empty: "http://"
+	// and the listener's address under Serve, "http://localhost" otherwise
+	// (crimemap serve passes "http://" + its listen address).
+	PublicURL string
+	// CORSOrigins are the origins (scheme://host[:port], exact match)
+	// whose pages may call the API with a token; public GETs are open to
+	// every origin (see cors).
+	CORSOrigins []string
 }
 
 // Server serves the crimemap API.
@@ -50,6 +68,11 @@ type Server struct {
 	// defaultPolicy is classify.DefaultPolicy(), loaded once, when
 	// Config.Policy is nil.
 	defaultPolicy *classify.Policy
+	// disclose makes the public answers (Config.Disclose or the default).
+	disclose *disclose.Discloser
+	// listenURL is "http://" + the listener's address, set by Serve: the
+	// public base URL when Config.PublicURL is empty.
+	listenURL atomic.Pointer[string]
 }
 
 // New builds a Server; call Handler or Serve.
@@ -69,9 +92,14 @@ func New(cfg Config) *Server {
 			cfg.Location = loc
 		}
 	}
+	cfg.PublicURL = strings.TrimSuffix(cfg.PublicURL, "/")
 	s := &Server{cfg: cfg, log: cfg.Logger}
 	if cfg.Policy == nil {
 		s.defaultPolicy = classify.DefaultPolicy()
+	}
+	s.disclose = cfg.Disclose
+	if s.disclose == nil {
+		s.disclose = s.newDiscloser()
 	}
 	s.router = s.routes()
 	return s
@@ -82,9 +110,11 @@ func (s *Server) Handler() http.Handler { return s.router }
 
 func (s *Server) routes() chi.Router {
 	r := chi.NewRouter()
+	r.Use(securityHeaders) // first: every answer carries them
 	r.Use(middleware.RequestID)
 	r.Use(s.logRequests)
 	r.Use(s.recoverPanics)
+	r.Use(s.cors) // before routing and auth: OPTIONS never reaches a handler or the 405 path
 	r.Use(middleware.Timeout(s.cfg.RequestTimeout))
 	r.Use(s.authenticate) // RoleFrom(ctx); 401 for a bad token
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
@@ -110,7 +140,8 @@ func (s *Server) routes() chi.Router {
 		r.Get("/hotspots", s.errorHandler(s.handleHotspots))
 		r.Get("/hotspots/mahallas", s.errorHandler(s.handleMahallaHotspots))
 		r.Get("/hotspots/emerging", s.errorHandler(s.handleEmergingHotspots))
-		r.Post("/classification/runs", s.errorHandler(s.handleCreateRun))
+		// A run colours the public map: an admin write, recorded with its token ID.
+		r.With(s.requireRole(RoleAdmin, "POST /v1/classification/runs (an admin write)")).Post("/classification/runs", s.errorHandler(s.handleCreateRun))
 		r.Get("/classification/runs", s.errorHandler(s.handleRuns))
 		r.Get("/classification/runs/{id}", s.errorHandler(s.handleRun))
 		r.Get("/classification", s.errorHandler(s.handleClassification))
@@ -123,13 +154,15 @@ func (s *Server) routes() chi.Router {
 // Serve serves on ln until ctx is cancelled, then shuts down gracefully,
 // letting requests in flight finish for up to 10 s.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	listenURL := "http://" + ln.Addr().String()
+	s.listenURL.Store(&listenURL)
 	hs := &http.Server{
 		Handler:           s.router,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      s.cfg.RequestTimeout + 10*time.Second,
 		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+		ErrorLog:          log.New(errorLogWriter{s.log}, "", 0), // redacted: its lines can quote a request
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
 	errc := make(chan error, 1)
@@ -159,7 +192,7 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 		s.log.LogAttrs(r.Context(), slog.LevelInfo, "request",
 			slog.String("method", r.Method),
 			slog.String("path", r.URL.Path),
-			slog.String("query", r.URL.RawQuery),
+			slog.String("query", redactQuery(r.URL.RawQuery)), // never a secret; no header is logged
 			slog.Int("status", ww.Status()),
 			slog.Int("bytes", ww.BytesWritten()),
 			slog.Duration("took", time.Since(start)),
@@ -200,7 +233,8 @@ func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
 	if err := s.cfg.Store.Ping(ctx); err != nil {
-		s.writeError(w, r, fmt.Errorf("store %s: %w: %w", s.cfg.Store.Backend(), errUnavailable, err))
+		s.writeError(w, r, &clientError{msg: "the store is unavailable; retry later",
+			err: fmt.Errorf("store %s: %w: %w", s.cfg.Store.Backend(), errUnavailable, err)})
 		return
 	}
 	s.writeJSON(w, r, http.StatusOK, map[string]string{"status": "ready", "store": s.cfg.Store.Backend()})

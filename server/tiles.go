@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/crimemap/crimemap/analytics"
+	"github.com/crimemap/crimemap/analytics/disclose"
 	"github.com/crimemap/crimemap/tiles"
 	"github.com/go-chi/chi/v5"
 )
@@ -39,9 +40,11 @@ import (
 // private, no-store. MVT is sent gzip-compressed (Content-Encoding: gzip)
 // to clients that accept it; the renderer's cache keeps tiles compressed.
 //
-// Public requests (no analyst token) get the public rules of the tiles
-// package (tiles.Privacy): 400 naming period for a running period, a week
-// or a custom range; 403 for a sensitive category or the events layer.
+// Public requests (no analyst token) get public tiles, made only through
+// analytics/disclose (the server's Discloser, shared with the JSON routes):
+// 403 (disclose.ErrNotPublic) for a running period, a week or a custom
+// range, a sensitive category, a union of kinds or categories, or the
+// events layer.
 
 // Tiles renders vector tiles; tiles.Renderer implements it.
 type Tiles interface {
@@ -132,7 +135,7 @@ func lastFullQuarter(now time.Time, loc *time.Location) analytics.Period {
 
 // tileError maps renderer errors: bad requests to the parameter at fault,
 // no snapshot yet to 503.
-func tileError(err error, p tiles.Params, now time.Time) error {
+func tileError(err error, p tiles.Params, _ time.Time) error {
 	switch {
 	case errors.Is(err, analytics.ErrNoSnapshot):
 		return fmt.Errorf("%w: %w", errUnavailable, err)
@@ -140,24 +143,25 @@ func tileError(err error, p tiles.Params, now time.Time) error {
 		return &ParamError{Param: "layer", Err: err}
 	case errors.Is(err, tiles.ErrBadTile):
 		return &ParamError{Param: "z", Err: err}
-	case errors.Is(err, tiles.ErrPublicPeriod):
-		return &ParamError{Param: "period", Value: p.Period.Label,
-			Allowed: "a closed month, quarter, half-year or year (e.g. " + lastFullQuarter(now, p.Period.From.Location()).Label + ") without an analyst token", Err: err}
-	case errors.Is(err, tiles.ErrNotPublic):
-		return fmt.Errorf("%w: %w", errForbidden, err)
+	case errors.Is(err, disclose.ErrNotPublic):
+		return err // 403 with disclose's message (what a token unlocks, when a period is published)
 	case errors.Is(err, tiles.ErrBadParams), errors.Is(err, analytics.ErrBadQuery):
 		return &ParamError{Param: "period", Value: p.Period.Label, Err: err}
 	}
 	return err
 }
 
-// baseURL is the scheme and host the request came to (for absolute URLs).
-func baseURL(r *http.Request) string {
-	scheme := "http"
-	if r.TLS != nil {
-		scheme = "https"
+// baseURL is the base of absolute URLs (TileJSON tiles, style sources):
+// Config.PublicURL, never the request's Host header, which a client
+// chooses (a forged Host would otherwise be cached into shared answers).
+func (s *Server) baseURL() string {
+	if s.cfg.PublicURL != "" {
+		return s.cfg.PublicURL
 	}
-	return scheme + "://" + r.Host
+	if u := s.listenURL.Load(); u != nil {
+		return *u
+	}
+	return "http://localhost"
 }
 
 // forwardedQuery keeps the tile parameters of the request's query.
@@ -197,12 +201,16 @@ func (s *Server) handleTile(w http.ResponseWriter, r *http.Request) error {
 	// aggregate layers under the public rules. Answers that depend on the
 	// token are private.
 	events := slices.Contains(req.Layers, tiles.LayerEvents)
+	scope := UnitScopeFrom(r.Context()) // tiles are not cut by territory: a limited token gets the public view
 	if events {
 		if err := needRole(r.Context(), RoleAnalyst, "the events layer"); err != nil {
 			return err
 		}
+		if scope != "" {
+			return fmt.Errorf("the events layer needs a token valid everywhere; this one is limited to unit %s (read its raw events with /v1/events): %w", scope, errForbidden)
+		}
 	}
-	req.Params.Public = RoleFrom(r.Context()) < RoleAnalyst
+	req.Params.Public = RoleFrom(r.Context()) < RoleAnalyst || scope != ""
 	gz := acceptsGzip(r)
 	etag, err := tl.ETag(req) // checks req (public rules included)
 	if err != nil {
@@ -353,7 +361,7 @@ func (s *Server) handleTileJSON(w http.ResponseWriter, r *http.Request) error {
 	if _, err := s.tileParams(q); err != nil { // refuse what the tiles would refuse
 		return err
 	}
-	tj, err := tl.TileJSON(r.Context(), layers, baseURL(r), forwardedQuery(r))
+	tj, err := tl.TileJSON(r.Context(), layers, s.baseURL(), forwardedQuery(r))
 	if err != nil {
 		return tileError(err, tiles.Params{}, s.cfg.Now())
 	}
@@ -369,7 +377,7 @@ func (s *Server) handleStyle(w http.ResponseWriter, r *http.Request) error {
 	if _, err := s.tileParams(s.query(r)); err != nil {
 		return err
 	}
-	st, err := tl.Style(r.Context(), baseURL(r), forwardedQuery(r))
+	st, err := tl.Style(r.Context(), s.baseURL(), forwardedQuery(r))
 	if err != nil {
 		return tileError(err, tiles.Params{}, s.cfg.Now())
 	}

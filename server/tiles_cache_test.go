@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/crimemap/crimemap/analytics/disclose"
 	"github.com/crimemap/crimemap/server"
 	"github.com/crimemap/crimemap/tiles"
 	"github.com/paulmach/orb"
@@ -161,11 +162,11 @@ func TestPublicTileRules(t *testing.T) {
 		_ = json.Unmarshal(body, &e)
 		return e.Error, e.Param
 	}
-	// Periods: only closed months, quarters, half-years and years.
+	// Periods: only closed months, quarters, half-years and years
+	// (disclose.ErrNotPublic: 403 saying what a token unlocks).
 	for _, q := range []string{"period=2026-W20", "period=2026-Q4", "period=2026", "period=2026-11", "from=2026-04-01&to=2026-04-30", "period=2026-04-01..2026-04-30"} {
 		status, _, body := fetch(t, u+"?"+q, "")
-		msg, param := errBody(body)
-		if status != 400 || param != "period" || !strings.Contains(msg, "closed") {
+		if msg, _ := errBody(body); status != 403 || !strings.Contains(msg, "analyst token") {
 			t.Errorf("public %s: %d %s", q, status, body)
 		}
 		if status, _, _ := fetch(t, u+"?"+q, token); status != 200 && status != 204 {
@@ -177,14 +178,23 @@ func TestPublicTileRules(t *testing.T) {
 			t.Errorf("public %s: %d %s", q, status, body)
 		}
 	}
-	// Sensitive categories: 403, except folded into other_sensitive.
-	for _, c := range []string{"rape", "domestic_violence", "theft,human_trafficking"} {
-		status, _, body := fetch(t, u+"?period=2026-Q2&category="+c, "")
-		if msg, _ := errBody(body); status != 403 || !strings.Contains(msg, "sensitive") || !strings.Contains(msg, tiles.SensitiveGroup) {
-			t.Errorf("public category=%s: %d %s", c, status, body)
+	// Sensitive categories: 403, except folded into other_sensitive; one
+	// category and one kind at a time.
+	for _, c := range []string{"rape", "domestic_violence", "theft,human_trafficking", "theft,robbery", "&kind=crime,accident"} {
+		q := "?period=2026-Q2&category=" + c
+		if strings.HasPrefix(c, "&") {
+			q = "?period=2026-Q2" + c
 		}
-		if status, _, _ := fetch(t, u+"?period=2026-Q2&category="+c, token); status != 200 && status != 204 {
-			t.Errorf("analyst category=%s: %d", c, status)
+		status, _, body := fetch(t, u+q, "")
+		msg, _ := errBody(body)
+		if status != 403 || !strings.Contains(msg, "analyst token") {
+			t.Errorf("public %s: %d %s", q, status, body)
+		}
+		if !strings.Contains(c, ",") && (!strings.Contains(msg, "sensitive") || !strings.Contains(msg, disclose.SensitiveGroup)) {
+			t.Errorf("public %s: %s", q, msg)
+		}
+		if status, _, _ := fetch(t, u+q, token); status != 200 && status != 204 {
+			t.Errorf("analyst %s: %d", q, status)
 		}
 	}
 	if status, _, body := fetch(t, tileURL(ts.URL, "districts", maptile.At(orb.Point{65.79, 38.86}, 7))+"?period=2025&category=other_sensitive", ""); status != 200 {
@@ -195,36 +205,66 @@ func TestPublicTileRules(t *testing.T) {
 		t.Errorf("public events: %d", status)
 	}
 
-	// k-suppression and rounding: every public mahalla count is 0, a
-	// multiple of 5 from 5, or suppressed without derived values; the
-	// analyst sees the exact counts.
+	// The public mahallas are the public /v1/stats rows (one Discloser:
+	// the same published count and interval in tiles and JSON); their
+	// intervals hold the analyst's exact counts, which carry
+	// count_lo = count_hi = count.
+	status, _, body := fetch(t, ts.URL+"/v1/stats?level=mahalla&period=2026-Q2&compare=previous", "")
+	var stats struct {
+		Disclosure struct{ View string }
+		Rows       []map[string]any
+	}
+	if status != 200 || json.Unmarshal(body, &stats) != nil || stats.Disclosure.View != "public" || len(stats.Rows) == 0 {
+		t.Fatalf("public /v1/stats: %d %.300s", status, body)
+	}
+	rows := map[string]map[string]any{}
+	for _, r := range stats.Rows {
+		code, _ := r["unit"].(string)
+		rows[code] = r
+	}
 	_, _, pub := fetch(t, u+"?period=2026-Q2", "")
 	_, _, ana := fetch(t, u+"?period=2026-Q2", token)
 	exact := map[string]float64{}
 	for _, f := range decodeLayer(t, ana, "mahallas").Features {
-		if f.Properties["suppressed"] != nil {
-			t.Fatalf("analyst sees suppressed features: %v", f.Properties)
+		c := f.Properties.MustFloat64("count")
+		if f.Properties["count_lo"] != c || f.Properties["count_hi"] != c {
+			t.Fatalf("analyst interval not [count, count]: %v", f.Properties)
 		}
-		exact[f.Properties.MustString("code")] = f.Properties.MustFloat64("count")
+		exact[f.Properties.MustString("code")] = c
 	}
-	suppressed := 0
+	withheld := 0
 	for _, f := range decodeLayer(t, pub, "mahallas").Features {
 		code := f.Properties.MustString("code")
-		c, hasCount := f.Properties["count"].(float64)
-		switch n := exact[code]; {
-		case n > 0 && n < 5:
-			suppressed++
-			if hasCount || f.Properties["suppressed"] != true || f.Properties["rate"] != nil || f.Properties["diff"] != nil || f.Properties["pct"] != nil {
-				t.Errorf("mahalla %s (exact %v): %v", code, n, f.Properties)
+		row := rows[code]
+		if row == nil {
+			t.Fatalf("mahalla %s not in /v1/stats", code)
+		}
+		c, hasCount := f.Properties["count"]
+		if row["count"] == nil {
+			withheld++
+			if hasCount || f.Properties["rate"] != nil || f.Properties["diff"] != nil || f.Properties["pct"] != nil {
+				t.Errorf("mahalla %s withheld: %v", code, f.Properties)
 			}
-		default:
-			if !hasCount || int64(c)%5 != 0 || (n > 0 && c < 5) || c < n-2.5 || c > n+2.5 {
-				t.Errorf("mahalla %s (exact %v): count %v", code, n, f.Properties["count"])
-			}
+		} else if c != row["count"] {
+			t.Errorf("mahalla %s: tile count %v, /v1/stats %v", code, c, row["count"])
+		}
+		lo, hi := f.Properties.MustFloat64("count_lo", -1), f.Properties.MustFloat64("count_hi", -1)
+		if lo != row["count_lo"] || hi != row["count_hi"] {
+			t.Errorf("mahalla %s: tile [%v, %v], /v1/stats [%v, %v]", code, lo, hi, row["count_lo"], row["count_hi"])
+		}
+		if prev, _ := row["previous"].(map[string]any); prev == nil || f.Properties["prev_count"] != prev["base"] ||
+			f.Properties["prev_count_lo"] != prev["base_lo"] || f.Properties["prev_count_hi"] != prev["base_hi"] || f.Properties["diff"] != prev["diff"] {
+			t.Errorf("mahalla %s: tile %v, /v1/stats previous %v", code, f.Properties, prev)
+		}
+		if n := exact[code]; n < lo || n > hi {
+			t.Errorf("mahalla %s: exact %v outside [%v, %v]", code, n, lo, hi)
+		}
+		if _, has := f.Properties["suppressed"]; has {
+			t.Errorf("mahalla %s: suppressed property", code)
 		}
 	}
-	if suppressed == 0 {
-		t.Error("no mahalla suppressed: the test exercises nothing")
+	if withheld == 0 {
+		t.Error("no mahalla withheld: the test exercises nothing")
 	}
 	// Hexbins: resolution 8 at most for the public, 10 at z13 for analysts.
 	deep := tileURL(ts.URL, "hexbins", maptile.At(orb.Point{65.79, 38.86}, 13)) + "?period=2026-Q2"
@@ -249,7 +289,7 @@ func TestPublicTileRules(t *testing.T) {
 			t.Fatal("no hotspots")
 		}
 		for _, f := range l.Features {
-			if _, hasZ := f.Properties["z"]; hasZ != wantZ || f.Properties["bin"] == nil {
+			if _, hasZ := f.Properties["z"]; hasZ != wantZ || f.Properties["bin"] == nil || f.Properties["count_hi"] == nil {
 				t.Fatalf("token %v: hotspot %v", who != "", f.Properties)
 			}
 		}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/crimemap/crimemap/analytics"
+	"github.com/crimemap/crimemap/analytics/disclose"
 	"github.com/crimemap/crimemap/geo"
 	"github.com/crimemap/crimemap/server"
 	"github.com/crimemap/crimemap/store"
@@ -32,17 +33,27 @@ func newTileServerToken(t *testing.T) (*httptest.Server, string) {
 	_, live, st := newAnalyticsServer(t)
 	token := putToken(t, st.(store.TokenStore), server.RoleAnalyst, 0)
 	now := func() time.Time { return time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC) }
+	// One Discloser for tiles and JSON, as crimemap serve wires them.
+	d := disclose.New(disclose.Config{Areas: func(ctx context.Context, code string) (orb.MultiPolygon, error) {
+		u, err := st.Unit(ctx, code)
+		return u.Geometry, err
+	}})
 	rend := tiles.New(tiles.Config{
 		Snapshots: live,
 		Boundaries: func(ctx context.Context, l geo.Level) ([]geo.Unit, error) {
 			return st.Units(ctx, store.UnitQuery{Level: l, WithGeometry: true})
 		},
-		Now: now,
+		Disclose: d,
+		Now:      now,
 	})
-	ts := httptest.NewServer(server.New(server.Config{Store: st, Snapshots: live, Tiles: rend, Now: now}).Handler())
+	ts := httptest.NewServer(server.New(server.Config{Store: st, Snapshots: live, Tiles: rend, Disclose: d, Now: now, PublicURL: tilePublicURL}).Handler())
 	t.Cleanup(ts.Close)
 	return ts, token
 }
+
+// tilePublicURL is the PublicURL of newTileServer: the base of TileJSON
+// and style URLs.
+const tilePublicURL = "https://map.example.uz"
 
 func TestTileEndpoints(t *testing.T) {
 	ts, token := newTileServerToken(t)
@@ -102,7 +113,7 @@ func TestTileEndpoints(t *testing.T) {
 	if status != 200 || json.Unmarshal(body, &tj) != nil {
 		t.Fatalf("tilejson: %d %s", status, body)
 	}
-	if want := ts.URL + "/tiles/districts,events/{z}/{x}/{y}.mvt?kind=crime&period=2026-Q2"; tj.TileJSON != "3.0.0" || len(tj.Tiles) != 1 || tj.Tiles[0] != want {
+	if want := tilePublicURL + "/tiles/districts,events/{z}/{x}/{y}.mvt?kind=crime&period=2026-Q2"; tj.TileJSON != "3.0.0" || len(tj.Tiles) != 1 || tj.Tiles[0] != want {
 		t.Errorf("tiles %v, want %s", tj.Tiles, want)
 	}
 	if len(tj.VectorLayers) != 2 || tj.VectorLayers[1].ID != "events" || tj.Bounds[0] < 60 || tj.Attribution == "" {
@@ -117,7 +128,7 @@ func TestTileEndpoints(t *testing.T) {
 	if status != 200 || json.Unmarshal(body, &st) != nil || st.Version != 8 || len(st.Sources) != len(tiles.LayerNames()) {
 		t.Fatalf("style: %d %s", status, body)
 	}
-	if src := st.Sources["mahallas"]; src.Type != "vector" || src.URL != ts.URL+"/tiles/mahallas.json?period=2026-Q2" {
+	if src := st.Sources["mahallas"]; src.Type != "vector" || src.URL != tilePublicURL+"/tiles/mahallas.json?period=2026-Q2" {
 		t.Errorf("style source %+v", src)
 	}
 }

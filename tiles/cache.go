@@ -27,7 +27,7 @@ const entryOverhead = 160
 
 // etagFormat changes when the rendering changes in a way that must not
 // be served from an older ETag.
-const etagFormat = "crimemap-tiles/2"
+const etagFormat = "crimemap-tiles/3"
 
 // Encoded is a tile as served: the MVT compressed with gzip, its ETag and
 // where it came from.
@@ -97,8 +97,9 @@ func (r *Renderer) key(snap *analytics.Snapshot, req Request) string {
 	}
 	b.WriteString("|categories=" + strings.Join(p.Categories, ","))
 	if p.Public {
-		pv := r.cfg.Privacy
-		fmt.Fprintf(&b, "|public k=%d round=%d sensitive=%s", pv.K, pv.Round, strings.Join(pv.Sensitive, ","))
+		// The Discloser is fixed for the renderer's life; its secret never
+		// goes into a key (the key only names the protection in force).
+		fmt.Fprintf(&b, "|public disclose k=%d noise=%d", r.pub.K(), r.pub.MaxNoise())
 	} else {
 		b.WriteString("|analyst")
 	}
@@ -113,8 +114,9 @@ func etagOf(key string) string {
 // ETag returns the entity tag the tile of req has now, without rendering
 // it: a hash of the current snapshot (version, data version, build time),
 // the layers, z/x/y, the period, kinds and categories (normalised: sorted,
-// distinct, SensitiveGroup expanded), public or analyst and the public
-// rules. It checks req like Tile and returns the same errors.
+// distinct), public or analyst and the public protection in force (K and
+// MaxNoise of Config.Disclose). It checks req like Tile and returns the
+// same errors.
 func (r *Renderer) ETag(req Request) (string, error) {
 	req, err := r.check(req)
 	if err != nil {

@@ -83,7 +83,12 @@ func TestETag(t *testing.T) {
 		"period":      func(q *tiles.Request) { q.Params.Period = q1 },
 		"kinds":       func(q *tiles.Request) { q.Params.Kinds = nil },
 		"categories":  func(q *tiles.Request) { q.Params.Categories = []string{"theft"} },
-		"public":      func(q *tiles.Request) { q.Params.Public = true },
+		"public": func(q *tiles.Request) { // one kind and one category: the public lattice
+			q.Params.Public, q.Params.Kinds, q.Params.Categories = true, []analytics.Kind{analytics.KindCrime}, []string{"theft"}
+		},
+		"public twin": func(q *tiles.Request) {
+			q.Params.Kinds, q.Params.Categories = []analytics.Kind{analytics.KindCrime}, []string{"theft"}
+		},
 	} {
 		q := base
 		q.Params.Kinds = append([]analytics.Kind(nil), base.Params.Kinds...)

@@ -7,9 +7,11 @@
 // A tile request names one layer or several (a composite tile, e.g.
 // "districts,events"; a name twice is refused):
 //
-//   - regions, districts, mahallas: unit polygons with the period's count,
-//     rate per 1,000 residents and the change against the previous period
-//     (diff; pct is absent, i.e. null, when the previous count is below
+//   - regions, districts, mahallas: unit polygons with the period's count
+//     and the interval that holds it (count_lo, count_hi; equal to count
+//     for analysts), rate per 1,000 residents and the change against the
+//     previous period (prev_count with prev_count_lo and prev_count_hi,
+//     diff; pct is absent, i.e. null, when the previous count is below
 //     analytics.MinBaseForPercent); mahallas also carry the category of the
 //     period's latest classification run when Config.Categories finds one.
 //     Clipped with a 64-unit buffer (PolygonBuffer) so fills and outlines
@@ -50,22 +52,32 @@
 //
 // Params.Period is required (the server defaults it to the last full
 // quarter); Params.Kinds and Params.Categories filter the events of every
-// layer (the category SensitiveGroup, "other_sensitive", stands for every
-// sensitive category together).
+// layer (the category disclose.SensitiveGroup, "other_sensitive", stands
+// for every sensitive category together).
 //
 // # Public tiles
 //
-// Params.Public marks a request without an analyst token. The public rules
-// (see Privacy) refuse the events layer and sensitive categories
-// (ErrNotPublic), and periods other than closed months, quarters,
-// half-years and years (ErrPublicPeriod); they cap hexbins at
-// PublicMaxResolution, suppress counts below Privacy.K (suppressed=true, no
-// count and nothing derived from it), round the others to a multiple of
-// Privacy.Round and derive rate, diff and pct from the rounded counts, and
-// keep the hotspot bins but not their z-scores and p-values. Rounding is
-// what defeats differencing (a parent H3 cell minus its visible children, a
-// quarter minus two of its months, a total minus its categories): every
-// published term is uncertain by up to Round/2.
+// Params.Public marks a request without an analyst token. Public tiles are
+// computed only through analytics/disclose (Config.Disclose; pass the
+// server's Discloser), the one package that makes public answers, so a
+// unit or cell has the same published value in every tile, at every zoom
+// and in the JSON routes:
+//
+//   - the lattice: the events layer, periods other than closed months,
+//     quarters, half-years and years, unions of kinds or categories and a
+//     sensitive category by name are refused with disclose.ErrNotPublic
+//     (the message says what an analyst token unlocks or when a period is
+//     published); hexbins stop at disclose.MaxRes;
+//   - unit layers take their rows from Discloser.Stats (cell-key
+//     perturbation): count is the published value, absent when it is
+//     withheld (below k), count_lo and count_hi the interval that holds
+//     the true count, always given; rate, diff and pct come from published
+//     counts and are absent when a count they need is withheld;
+//   - hexbins draw every cell of the fixed public set (Discloser.RegionCells:
+//     cells whose centres lie in a region, zeros included, never chosen by
+//     the data) with the counts of Discloser.Cells;
+//   - hotspots are Gi* over the published values of each district's fixed
+//     cells (Discloser.UnitCells); the bin is published, z and p never.
 //
 // # Caching
 //

@@ -72,21 +72,24 @@ var unitFields = []Field{
 	{"code", "String", "unit code (SOATO, or the mahalla id)"},
 	{"name", "String", "unit name (uz)"},
 	{"parent", "String", "code of the parent unit (absent for regions)"},
-	{"count", "Number", "events in the period (public: absent when suppressed, else rounded to a multiple of 5)"},
-	{"suppressed", "Boolean", "public tiles only: true when 0 < count < k (5); count, rate, diff and pct are then absent"},
+	{"count", "Number", "events in the period (public: the published value of analytics/disclose, absent when withheld below k)"},
+	{"count_lo", "Number", "lower end of the interval that holds the true count (analysts: = count)"},
+	{"count_hi", "Number", "upper end of the interval that holds the true count (analysts: = count)"},
 	{"population", "Number", "residents (absent when unknown)"},
-	{"rate", "Number", "events per 1,000 residents (absent when the population is unknown; public: from the rounded count)"},
-	{"prev_count", "Number", "events in the previous period of the same length (public: rounded, absent when suppressed)"},
-	{"prev_suppressed", "Boolean", "public tiles only: true when the previous period's count is suppressed; prev_count, diff and pct are then absent"},
-	{"diff", "Number", "count - prev_count"},
-	{"pct", "Number", "100 * diff / prev_count; absent (null) when prev_count < 10"},
+	{"rate", "Number", "events per 1,000 residents (absent when the population is unknown; public: from the published count, absent when withheld)"},
+	{"prev_count", "Number", "events in the previous period of the same length (public: published, absent when withheld)"},
+	{"prev_count_lo", "Number", "lower end of the interval that holds the previous period's true count (analysts: = prev_count)"},
+	{"prev_count_hi", "Number", "upper end of the interval that holds the previous period's true count (analysts: = prev_count)"},
+	{"diff", "Number", "count - prev_count (public: of the published counts; absent when either is withheld)"},
+	{"pct", "Number", "100 * diff / prev_count; absent (null) when prev_count < 10 or either count is withheld"},
 }
 
 var cellFields = []Field{
 	{"h3", "String", "H3 cell index (hex)"},
 	{"res", "Number", "H3 resolution (see HexResolution)"},
-	{"count", "Number", "events in the cell and period (public: absent when suppressed, else rounded to a multiple of 5)"},
-	{"suppressed", "Boolean", "public tiles only: true when 0 < count < k (5)"},
+	{"count", "Number", "events in the cell and period (public: the published value of analytics/disclose, absent when withheld below k)"},
+	{"count_lo", "Number", "lower end of the interval that holds the true count (analysts: = count)"},
+	{"count_hi", "Number", "upper end of the interval that holds the true count (analysts: = count)"},
 }
 
 // Layers returns the description of every layer, in a stable order.
@@ -94,7 +97,7 @@ func Layers() []LayerInfo {
 	mahalla := append(append([]Field(nil), unitFields...),
 		Field{"category", "String", "red, yellow or green: the period's latest classification run (absent without a run)"})
 	hot := append(append([]Field(nil), cellFields...),
-		Field{"bin", "Number", "Gi* bin -3..+3 (Benjamini-Hochberg FDR): hot (+) or cold (-) at 99/95/90% confidence, 0 not significant"},
+		Field{"bin", "Number", "Gi* bin -3..+3 (Benjamini-Hochberg FDR): hot (+) or cold (-) at 99/95/90% confidence, 0 not significant (public: Gi* over the published counts)"},
 		Field{"z", "Number", "Gi* z-score (analysts only)"},
 		Field{"p", "Number", "two-sided p-value of z (analysts only)"},
 		Field{"district", "String", "code of the district that was the study area"})
@@ -102,7 +105,7 @@ func Layers() []LayerInfo {
 		{Name: LayerRegions, Description: "Regions with the period's counts, rates and change", MinZoom: MinZoom, MaxZoom: MaxZoom, Fields: unitFields, Level: geo.LevelRegion},
 		{Name: LayerDistricts, Description: "Districts and cities with the period's counts, rates and change", MinZoom: MinZoom, MaxZoom: MaxZoom, Fields: unitFields, Level: geo.LevelDistrict},
 		{Name: LayerMahallas, Description: "Mahallas with the period's counts, rates, change and classification", MinZoom: MinZoom, MaxZoom: MaxZoom, Fields: mahalla, Level: geo.LevelMahalla},
-		{Name: LayerHexbins, Description: "Event counts per H3 cell (z<=6: res 5, 7: 6, 8: 7, 9-10: 8, 11-12: 9, >=13: 10; public tiles at most 8); each cell in the tile of its centre", MinZoom: MinZoom, MaxZoom: MaxZoom, Fields: cellFields},
+		{Name: LayerHexbins, Description: "Event counts per H3 cell (z<=6: res 5, 7: 6, 8: 7, 9-10: 8, 11-12: 9, >=13: 10; public tiles at most 8, every cell of the fixed public set); each cell in the tile of its centre", MinZoom: MinZoom, MaxZoom: MaxZoom, Fields: cellFields},
 		{Name: LayerHotspots, Description: "Getis-Ord Gi* hot and cold spots of H3 cells, per district as the study area; each cell in the tile of its centre", MinZoom: HotspotMinZoom, MaxZoom: MaxZoom, Fields: hot},
 		{Name: LayerEvents, Description: fmt.Sprintf("Events (analysts only): grid clusters with point_count below zoom %d, single events from it; each event in exactly one tile", RawEventsZoom), MinZoom: MinZoom, MaxZoom: MaxZoom, Fields: []Field{
 			{"point_count", "Number", fmt.Sprintf("events in the cluster (zooms below %d)", RawEventsZoom)},

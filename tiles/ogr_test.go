@@ -108,8 +108,9 @@ func webMercator(p orb.Point) orb.Point {
 // TestOGRInfo reads the service's tiles with GDAL's MVT driver: feature
 // counts per layer (composite tile) match orb's decoding, attribute values
 // match, every mahalla of the tile contains an interior point of its
-// boundary (GDAL's georeferencing, EPSG:3857) and raw events sit within a
-// pixel of their location.
+// boundary (GDAL's georeferencing, EPSG:3857), raw events sit within a
+// pixel of their location, and public tiles (made through disclose)
+// decode with the same published counts and intervals.
 func TestOGRInfo(t *testing.T) {
 	bin := ogrinfo(t)
 	w := demoWorld(t)
@@ -184,6 +185,74 @@ func TestOGRInfo(t *testing.T) {
 		}
 		if !found {
 			t.Errorf("mahalla %s missing from ogrinfo's output", mahalla.Code)
+		}
+	})
+
+	t.Run("public tiles", func(t *testing.T) {
+		// Public tiles (through disclose): GDAL decodes them, with the
+		// same features and the same published counts and intervals as
+		// orb; withheld counts are absent.
+		_, pr, _ := publicWorld(t)
+		pub := tiles.Params{Period: w.period, Public: true}
+		for _, tc := range []struct {
+			tile  maptile.Tile
+			names []string
+		}{
+			{maptile.At(pt, 12), []string{tiles.LayerMahallas, tiles.LayerHexbins}},
+			{maptile.At(pt, 9), []string{tiles.LayerDistricts, tiles.LayerHotspots}},
+		} {
+			res, err := pr.Tile(ctx, tiles.Request{Layers: tc.names, Z: int(tc.tile.Z), X: int(tc.tile.X), Y: int(tc.tile.Y), Params: pub})
+			if err != nil || res.Data == nil {
+				t.Fatalf("%v %v", err, res)
+			}
+			decoded := render(t, pr, tc.names, tc.tile, pub)
+			counts, feats := runOGR(t, bin, res.Data, tc.tile, false)
+			withheld := 0
+			for _, n := range tc.names {
+				if counts[n] != len(decoded[n].Features) || counts[n] == 0 {
+					t.Errorf("public %s z%d: ogrinfo %d features, orb %d", n, tc.tile.Z, counts[n], len(decoded[n].Features))
+				}
+			}
+			byID := map[string]map[string]any{}
+			for _, n := range tc.names {
+				for _, f := range decoded[n].Features {
+					id := f.Properties.MustString("code", "")
+					if id == "" {
+						id = f.Properties.MustString("h3", "")
+					}
+					byID[n+"/"+id] = f.Properties
+				}
+			}
+			for _, f := range feats {
+				id := f.attrs["code"]
+				if id == "" {
+					id = f.attrs["h3"]
+				}
+				props := byID[f.layer+"/"+id]
+				if props == nil {
+					t.Fatalf("ogrinfo feature %s %v not in orb's decoding", f.layer, f.attrs)
+				}
+				for _, k := range []string{"count", "count_lo", "count_hi", "prev_count", "diff", "bin"} {
+					got, has := f.attrs[k]
+					switch {
+					case props[k] == nil:
+						if has && got != "(null)" {
+							t.Errorf("%s %s: %s = %q in ogrinfo, absent in orb", f.layer, id, k, got)
+						}
+					case fmt.Sprint(props[k]) != got:
+						t.Errorf("%s %s: %s = %q in ogrinfo, %v in orb", f.layer, id, k, got, props[k])
+					}
+				}
+				if _, has := props["count"]; !has {
+					withheld++
+				}
+				if f.attrs["count_hi"] == "" || f.attrs["z"] != "" || f.attrs["suppressed"] != "" {
+					t.Errorf("%s %s: public attributes %v", f.layer, id, f.attrs)
+				}
+			}
+			if withheld == 0 && tc.tile.Z == 12 {
+				t.Errorf("z%d: no withheld feature: the test exercises too little", tc.tile.Z)
+			}
 		}
 	})
 

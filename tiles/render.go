@@ -13,6 +13,7 @@ import (
 
 	"github.com/crimemap/crimemap/analytics"
 	"github.com/crimemap/crimemap/analytics/classify"
+	"github.com/crimemap/crimemap/analytics/disclose"
 	"github.com/crimemap/crimemap/analytics/hotspot"
 	"github.com/crimemap/crimemap/geo"
 	"github.com/paulmach/orb"
@@ -44,9 +45,13 @@ type Config struct {
 	// Attribution is the TileJSON attribution (default "crimemap").
 	Attribution string
 	Logger      *slog.Logger
-	// Privacy configures the public rules (k-suppression, rounding,
-	// sensitive categories); the zero value means the defaults.
-	Privacy Privacy
+	// Disclose makes every number of a public tile (analytics/disclose):
+	// public layers are computed only through it, so a unit or cell has
+	// the same published value in tiles and in the JSON answers of the
+	// same Discloser (pass the server's one). Nil means
+	// disclose.New(disclose.Config{Areas: ...}) with the unit boundaries of
+	// Boundaries as the areas of the public H3 cells.
+	Disclose *disclose.Discloser
 	// Now is the clock of the public period rule (default time.Now).
 	Now func() time.Time
 	// CacheBytes bounds the tile cache of Encoded (default
@@ -61,7 +66,7 @@ type Params struct {
 	Kinds      []analytics.Kind
 	Categories []string
 	// Public marks a request without an analyst token (the citizen app):
-	// the public rules apply (see Privacy).
+	// the public lattice and protection of Config.Disclose apply.
 	Public bool
 }
 
@@ -94,6 +99,8 @@ type Renderer struct {
 
 	cache *tileCache // nil without a cache
 	stats statsMemo  // per-unit statistics of the current snapshot
+	// pub makes the public numbers (Config.Disclose or the default).
+	pub *disclose.Discloser
 }
 
 // New returns a Renderer.
@@ -107,15 +114,39 @@ func New(cfg Config) *Renderer {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	cfg.Privacy = cfg.Privacy.withDefaults()
 	if cfg.CacheBytes == 0 {
 		cfg.CacheBytes = DefaultCacheBytes
 	}
-	r := &Renderer{cfg: cfg, log: cfg.Logger}
+	r := &Renderer{cfg: cfg, log: cfg.Logger, pub: cfg.Disclose}
+	if r.pub == nil {
+		r.pub = disclose.New(disclose.Config{Areas: r.areas})
+	}
 	if cfg.CacheBytes > 0 {
 		r.cache = newTileCache(cfg.CacheBytes)
 	}
 	return r
+}
+
+// areas gives the Discloser New builds the unit boundaries of
+// Config.Boundaries (the fixed sets of public H3 cells); a unit without a
+// boundary has no cells.
+func (r *Renderer) areas(ctx context.Context, code string) (orb.MultiPolygon, error) {
+	_, gs, err := r.snapshot()
+	if err != nil {
+		return nil, err
+	}
+	for _, l := range geo.Levels { // coarse first: mahallas load only for mahalla codes
+		ls, err := gs.level(ctx, l, r.cfg.Boundaries)
+		if err != nil {
+			return nil, err
+		}
+		for i := range ls.units {
+			if ls.units[i].Code == code {
+				return ls.units[i].Geometry, nil
+			}
+		}
+	}
+	return nil, nil
 }
 
 // CheckTile validates tile coordinates: z in MinZoom..MaxZoom, x and y in
@@ -155,10 +186,10 @@ func (r *Renderer) snapshot() (*analytics.Snapshot, *geomSet, error) {
 	return snap, r.geom, nil
 }
 
-// check validates req and normalises its parameters (SensitiveGroup
-// expanded, categories and kinds sorted and distinct). Errors wrap
-// ErrUnknownLayer, ErrDuplicateLayer, ErrBadTile, ErrBadParams, and for a
-// public request ErrNotPublic or ErrPublicPeriod.
+// check validates req and normalises its parameters (categories and kinds
+// sorted and distinct). Errors wrap ErrUnknownLayer, ErrDuplicateLayer,
+// ErrBadTile, ErrBadParams, and for a public request disclose.ErrNotPublic
+// (see checkPublic).
 func (r *Renderer) check(req Request) (Request, error) {
 	if err := CheckTile(req.Z, req.X, req.Y); err != nil {
 		return req, err
@@ -176,23 +207,24 @@ func (r *Renderer) check(req Request) (Request, error) {
 	if req.Params.Period.From.IsZero() || !req.Params.Period.From.Before(req.Params.Period.To) {
 		return req, fmt.Errorf("%w: a period is required", ErrBadParams)
 	}
-	if req.Params.Public {
-		if err := r.cfg.Privacy.checkPublic(req, r.cfg.Now()); err != nil {
-			return req, err
-		}
+	if len(req.Params.Categories) > 0 {
+		req.Params.Categories = slices.Compact(slices.Sorted(slices.Values(req.Params.Categories)))
 	}
-	req.Params.Categories = r.cfg.Privacy.expandCategories(req.Params.Categories)
 	if len(req.Params.Kinds) > 0 {
 		req.Params.Kinds = slices.Compact(slices.Sorted(slices.Values(req.Params.Kinds)))
+	}
+	if req.Params.Public {
+		if err := r.checkPublic(req, r.cfg.Now()); err != nil {
+			return req, err
+		}
 	}
 	return req, nil
 }
 
 // Tile renders the tile of req, without the cache (see Encoded). Errors
 // wrap ErrUnknownLayer, ErrBadTile, ErrBadParams or analytics.ErrBadQuery
-// for bad requests, ErrNotPublic or ErrPublicPeriod for public requests
-// the public rules refuse, and analytics.ErrNoSnapshot before the first
-// snapshot.
+// for bad requests, disclose.ErrNotPublic for public requests outside the
+// public lattice, and analytics.ErrNoSnapshot before the first snapshot.
 func (r *Renderer) Tile(ctx context.Context, req Request) (Result, error) {
 	req, err := r.check(req)
 	if err != nil {
@@ -222,7 +254,7 @@ func (r *Renderer) render(ctx context.Context, snap *analytics.Snapshot, gs *geo
 		case info.Level != "":
 			fs, err = r.unitFeatures(ctx, snap, gs, info.Level, f, req.Params)
 		case name == LayerHexbins:
-			fs, err = r.hexbinFeatures(snap, f, req.Params)
+			fs, err = r.hexbinFeatures(ctx, snap, gs, f, req.Params)
 		case name == LayerHotspots:
 			fs, err = r.hotspotFeatures(ctx, snap, gs, f, req.Params)
 		case name == LayerEvents:
@@ -248,8 +280,35 @@ func (r *Renderer) render(ctx context.Context, snap *analytics.Snapshot, gs *geo
 	return res, nil
 }
 
-func (p Params) filter() analytics.Filter {
+// publicFilter is the filter of a public request, as disclose reads it
+// (SensitiveGroup stays a group).
+func (p Params) publicFilter() analytics.Filter {
 	return analytics.Filter{Kinds: p.Kinds, Categories: p.Categories}
+}
+
+// exactFilter is the filter of an analyst request over snap: SensitiveGroup
+// stands for every sensitive category (those of disclose's list and the
+// snapshot's categories the Discloser calls sensitive).
+func (r *Renderer) exactFilter(snap *analytics.Snapshot, p Params) analytics.Filter {
+	f := analytics.Filter{Kinds: p.Kinds, Categories: p.Categories}
+	if !slices.Contains(p.Categories, disclose.SensitiveGroup) {
+		return f
+	}
+	cs := make([]string, 0, len(p.Categories)+16)
+	for _, c := range p.Categories {
+		if c != disclose.SensitiveGroup {
+			cs = append(cs, c)
+		}
+	}
+	cs = append(cs, disclose.SensitiveCategories()...)
+	for _, c := range snap.Categories() {
+		if r.pub.IsSensitive(c) {
+			cs = append(cs, c)
+		}
+	}
+	slices.Sort(cs)
+	f.Categories = slices.Compact(cs)
+	return f
 }
 
 // featureID is a numeric unit code as the feature id (nil otherwise).
@@ -279,7 +338,7 @@ func (r *Renderer) unitFeatures(ctx context.Context, snap *analytics.Snapshot, g
 	if len(hits) == 0 {
 		return nil, nil
 	}
-	rows, err := r.unitStats(snap, p, level)
+	rows, err := r.unitStats(ctx, snap, p, level)
 	if err != nil {
 		return nil, err
 	}
@@ -300,31 +359,23 @@ func (r *Renderer) unitFeatures(ctx context.Context, snap *analytics.Snapshot, g
 			continue
 		}
 		u := s.unit
-		props := geojson.Properties{"code": u.Code, "name": u.Name("uz"), "count": int64(0), "prev_count": int64(0), "diff": int64(0)}
+		props := geojson.Properties{"code": u.Code, "name": u.Name("uz")}
 		if u.ParentCode != "" {
 			props["parent"] = u.ParentCode
 		}
 		if u.Population > 0 {
 			props["population"] = u.Population
 		}
-		if row := rows[u.Code]; row != nil {
+		switch row := rows[u.Code]; {
+		case row != nil:
 			if row.Population > 0 {
 				props["population"] = row.Population
 			}
-			if p.Public {
-				r.publicUnitProps(props, row)
-			} else {
-				props["count"] = row.Count
-				if row.Rate != nil {
-					props["rate"] = round(*row.Rate, 3)
-				}
-				if c := row.Previous; c != nil {
-					props["prev_count"], props["diff"] = c.Base, c.Diff
-					if c.Percent != nil {
-						props["pct"] = round(*c.Percent, 1)
-					}
-				}
-			}
+			unitProps(props, row)
+		case !p.Public:
+			// A unit the snapshot does not know has no events. The public
+			// gets no number the disclosure layer did not make.
+			unitProps(props, &analytics.StatsRow{Previous: &analytics.Comparison{}})
 		}
 		if c, ok := cats[u.Code]; ok && c != "" {
 			props["category"] = string(c)
@@ -337,47 +388,49 @@ func (r *Renderer) unitFeatures(ctx context.Context, snap *analytics.Snapshot, g
 	return fs, nil
 }
 
-// publicUnitProps sets count, rate, prev_count, diff and pct of a public
-// unit feature from the published (suppressed or rounded) counts only.
-func (r *Renderer) publicUnitProps(props geojson.Properties, row *analytics.StatsRow) {
-	pv := r.cfg.Privacy
-	cur, curOK := pv.Publish(row.Count)
-	if curOK {
-		props["count"] = cur
-		if row.Population > 0 {
-			props["rate"] = round(float64(cur)*1000/float64(row.Population), 3)
-		}
-	} else {
-		delete(props, "count")
-		props["suppressed"] = true
+// unitProps sets the counts of a unit feature from its statistics row,
+// exact (analysts) or published by disclose (public; every derived value
+// is already computed from published counts there): count (absent when
+// withheld), count_lo and count_hi (the interval that holds the true
+// count; both equal count for exact rows), rate (absent without a
+// population or a published count), prev_count, prev_count_lo and
+// prev_count_hi likewise for the previous period, diff and pct only when
+// the comparison is published (pct only when analytics gives one).
+func unitProps(props geojson.Properties, row *analytics.StatsRow) {
+	b := row.Bounds.Of(row.Count)
+	if !b.Withheld {
+		props["count"] = row.Count
 	}
-	delete(props, "diff")
-	delete(props, "prev_count")
-	prev, prevOK := int64(0), true
-	if c := row.Previous; c != nil {
-		prev, prevOK = pv.Publish(c.Base)
+	props["count_lo"], props["count_hi"] = b.Lo, b.Hi
+	if row.Rate != nil {
+		props["rate"] = round(*row.Rate, 3)
 	}
-	if !prevOK {
-		props["prev_suppressed"] = true
+	c := row.Previous
+	if c == nil {
 		return
 	}
-	props["prev_count"] = prev
-	if !curOK {
+	pb := c.BaseBounds.Of(c.Base)
+	if !pb.Withheld {
+		props["prev_count"] = c.Base
+	}
+	props["prev_count_lo"], props["prev_count_hi"] = pb.Lo, pb.Hi
+	if c.Withheld {
 		return
 	}
-	props["diff"] = cur - prev
-	if prev >= analytics.MinBaseForPercent {
-		props["pct"] = round(100*float64(cur-prev)/float64(prev), 1)
+	props["diff"] = c.Diff
+	if c.Percent != nil {
+		props["pct"] = round(*c.Percent, 1)
 	}
 }
 
-// publicCount sets count (or suppressed) of a public cell feature.
-func (r *Renderer) publicCount(props geojson.Properties, n int64) {
-	if v, ok := r.cfg.Privacy.Publish(n); ok {
-		props["count"] = v
-	} else {
-		props["suppressed"] = true
+// cellCountProps sets count (absent when withheld), count_lo and count_hi
+// of a cell feature; exact counts have the interval [n, n].
+func cellCountProps(props geojson.Properties, n int64, b analytics.Bounds) {
+	b = b.Of(n)
+	if !b.Withheld {
+		props["count"] = n
 	}
+	props["count_lo"], props["count_hi"] = b.Lo, b.Hi
 }
 
 func round(v float64, digits int) float64 {
@@ -433,15 +486,17 @@ func cellFeature(cell uint64, f tileFrame) *geojson.Feature {
 }
 
 // hexbinFeatures draws the event counts of the H3 cells whose centres lie
-// in the tile.
-func (r *Renderer) hexbinFeatures(snap *analytics.Snapshot, f tileFrame, p Params) ([]*geojson.Feature, error) {
-	res := HexResolution(f.z)
+// in the tile: for analysts the exact counts of the cells with events, for
+// the public the published counts of the fixed public cells (see
+// publicHexbinFeatures).
+func (r *Renderer) hexbinFeatures(ctx context.Context, snap *analytics.Snapshot, gs *geomSet, f tileFrame, p Params) ([]*geojson.Feature, error) {
 	if p.Public {
-		res = min(res, PublicMaxResolution)
+		return r.publicHexbinFeatures(ctx, snap, gs, f, p)
 	}
+	res := HexResolution(f.z)
 	tb := f.lonLatBound(0)
 	box := f.lonLatBound(cellMargin(res, tb))
-	flt := p.filter()
+	flt := r.exactFilter(snap, p)
 	flt.BBox = &box
 	bins, err := snap.Hexbins(analytics.HexbinQuery{Res: res, Period: p.Period, Filter: flt})
 	if err != nil {
@@ -450,11 +505,7 @@ func (r *Renderer) hexbinFeatures(snap *analytics.Snapshot, f tileFrame, p Param
 	var fs []*geojson.Feature
 	for _, b := range bins.Bins {
 		if feat := cellFeature(b.Cell, f); feat != nil {
-			if p.Public {
-				r.publicCount(feat.Properties, b.Count)
-			} else {
-				feat.Properties["count"] = b.Count
-			}
+			cellCountProps(feat.Properties, b.Count, b.Bounds)
 			fs = append(fs, feat)
 		}
 	}
@@ -467,7 +518,10 @@ func (r *Renderer) hexbinFeatures(snap *analytics.Snapshot, f tileFrame, p Param
 func HotspotResolution(z int) int { return min(HexResolution(z), 8) }
 
 // hotspotFeatures draws the Gi* bins of the cells whose centres lie in the
-// tile; each district meeting the tile is one study area.
+// tile; each district meeting the tile is one study area. Analysts get
+// Gi* over the exact counts with z and p; the public gets the bins of Gi*
+// over the published counts of the district's fixed public cells (see
+// publicHotspotCells), never z or p.
 func (r *Renderer) hotspotFeatures(ctx context.Context, snap *analytics.Snapshot, gs *geomSet, f tileFrame, p Params) ([]*geojson.Feature, error) {
 	ls, err := gs.level(ctx, geo.LevelDistrict, r.cfg.Boundaries)
 	if err != nil {
@@ -490,47 +544,42 @@ func (r *Renderer) hotspotFeatures(ctx context.Context, snap *analytics.Snapshot
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		flt := p.filter()
-		flt.Unit = s.unit.Code
-		hr, err := hotspot.HexHotspots(snap, hotspot.HexQuery{Res: res, Period: p.Period, Filter: flt, Area: s.unit.Geometry})
-		switch {
-		case errors.Is(err, hotspot.ErrNotMeaningful), errors.Is(err, analytics.ErrUnknownUnit):
-			continue // nothing to show for this district
-		case err != nil:
+		var cells []hotCell
+		if p.Public {
+			cells, err = r.publicHotspotCells(ctx, snap, s.unit.Code, res, p)
+		} else {
+			cells, err = r.exactHotspotCells(snap, s.unit, res, p)
+		}
+		if err != nil {
 			return nil, fmt.Errorf("district %s: %w", s.unit.Code, err)
 		}
-		for _, c := range hr.Cells {
-			if c.Count == 0 && c.Bin == 0 {
+		for _, c := range cells {
+			if c.value == 0 && c.bin == 0 {
 				continue
 			}
-			lat, lon := geo.CellToLatLng(c.Cell)
+			lat, lon := geo.CellToLatLng(c.cell)
 			if !tb.Contains(orb.Point{lon, lat}) {
 				continue // cheap reject before drawing
 			}
 			inside := planar.MultiPolygonContains(s.unit.Geometry, orb.Point{lon, lat})
-			if old := picked[c.Cell]; old != nil && (old.inside || !inside) {
+			if old := picked[c.cell]; old != nil && (old.inside || !inside) {
 				continue // the district holding the cell's centre wins
 			}
-			feat := cellFeature(c.Cell, f)
+			feat := cellFeature(c.cell, f)
 			if feat == nil {
 				continue
 			}
-			feat.Properties["bin"] = int(c.Bin)
-			if p.Public {
-				// z and p come from the exact counts of the whole
-				// district: with all of them the counts could be solved
-				// for. The public gets the bin only.
-				r.publicCount(feat.Properties, c.Count)
-			} else {
-				feat.Properties["count"] = c.Count
-				feat.Properties["z"] = round(c.Z, 3)
-				feat.Properties["p"] = round(c.P, 5)
+			feat.Properties["bin"] = int(c.bin)
+			cellCountProps(feat.Properties, c.count, c.bounds)
+			if !p.Public {
+				feat.Properties["z"] = round(c.z, 3)
+				feat.Properties["p"] = round(c.p, 5)
 			}
 			feat.Properties["district"] = s.unit.Code
-			if picked[c.Cell] == nil {
-				order = append(order, c.Cell)
+			if picked[c.cell] == nil {
+				order = append(order, c.cell)
 			}
-			picked[c.Cell] = &pick{feat: feat, inside: inside}
+			picked[c.cell] = &pick{feat: feat, inside: inside}
 		}
 	}
 	fs := make([]*geojson.Feature, 0, len(order))
@@ -540,11 +589,43 @@ func (r *Renderer) hotspotFeatures(ctx context.Context, snap *analytics.Snapshot
 	return fs, nil
 }
 
+// hotCell is one cell of a district's Gi* analysis as drawn: value is
+// the count Gi* ran on (exact, or the published value), count and bounds
+// what the feature shows (for the public, count is 0 when bounds say
+// withheld).
+type hotCell struct {
+	cell   uint64
+	bin    int8
+	value  int64
+	count  int64
+	bounds analytics.Bounds
+	z, p   float64
+}
+
+// exactHotspotCells is Gi* over the exact counts of district (nil when the
+// analysis is not meaningful there).
+func (r *Renderer) exactHotspotCells(snap *analytics.Snapshot, district *geo.Unit, res int, p Params) ([]hotCell, error) {
+	flt := r.exactFilter(snap, p)
+	flt.Unit = district.Code
+	hr, err := hotspot.HexHotspots(snap, hotspot.HexQuery{Res: res, Period: p.Period, Filter: flt, Area: district.Geometry})
+	switch {
+	case errors.Is(err, hotspot.ErrNotMeaningful), errors.Is(err, analytics.ErrUnknownUnit):
+		return nil, nil // nothing to show for this district
+	case err != nil:
+		return nil, err
+	}
+	out := make([]hotCell, len(hr.Cells))
+	for i, c := range hr.Cells {
+		out[i] = hotCell{cell: c.Cell, bin: c.Bin, value: c.Count, count: c.Count, z: c.Z, p: c.P}
+	}
+	return out, nil
+}
+
 // eventFeatures draws the events of the tile: grid clusters below
 // RawEventsZoom, single points from it.
 func (r *Renderer) eventFeatures(ctx context.Context, snap *analytics.Snapshot, f tileFrame, p Params) ([]*geojson.Feature, error) {
 	box := f.lonLatBound(1e-4) // float32 columns: ownership decides exactly
-	flt := p.filter()
+	flt := r.exactFilter(snap, p)
 	flt.BBox = &box
 	q := analytics.PointsQuery{Period: p.Period, Filter: flt}
 	var fs []*geojson.Feature

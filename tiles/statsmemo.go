@@ -1,6 +1,7 @@
 package tiles
 
 import (
+	"context"
 	"fmt"
 	"sync"
 
@@ -8,11 +9,14 @@ import (
 	"github.com/crimemap/crimemap/geo"
 )
 
-// statsMemo keeps the per-unit statistics of recent (period, level,
+// statsMemo keeps the per-unit statistics of recent (view, period, level,
 // filter) combinations for the current snapshot: every polygon tile of a
 // map view asks the same question, so it is answered once per snapshot
-// instead of once per tile. It holds at most statsMemoMax answers and
-// forgets everything when the snapshot version changes.
+// instead of once per tile. The view ("exact" or "public") is part of the
+// key, and the answer comes from the function the caller passes
+// (analytics.Snapshot.Stats or disclose.Discloser.Stats). It holds at
+// most statsMemoMax answers and forgets everything when the snapshot
+// version changes. Errors are not kept.
 type statsMemo struct {
 	mu      sync.Mutex
 	version uint64
@@ -21,12 +25,19 @@ type statsMemo struct {
 
 const statsMemoMax = 64
 
-func (m *statsMemo) get(snap *analytics.Snapshot, q analytics.StatsQuery) (map[string]*analytics.StatsRow, error) {
-	key := fmt.Sprintf("%s|%d|%s|%v|%v|%v|%v|%s|%v", q.Period.Label, q.Period.From.Unix(), q.Level, q.Filter.Kinds,
+// statsKey names q in view.
+func statsKey(view string, q analytics.StatsQuery) string {
+	key := fmt.Sprintf("%s|%s|%d|%s|%v|%v|%v|%v|%s|%v", view, q.Period.Label, q.Period.From.Unix(), q.Level, q.Filter.Kinds,
 		q.Filter.Categories, q.Filter.Severities, q.Filter.Flags, q.Filter.Unit, q.ComparePrevious)
 	if q.Filter.BBox != nil {
 		key += fmt.Sprintf("|%v", *q.Filter.BBox)
 	}
+	return key
+}
+
+// get returns the rows (by unit code) of the answer named key for snap,
+// calling stats on a miss.
+func (m *statsMemo) get(snap *analytics.Snapshot, key string, stats func() (analytics.StatsResult, error)) (map[string]*analytics.StatsRow, error) {
 	m.mu.Lock()
 	if m.version != snap.Version() || m.rows == nil {
 		m.version, m.rows = snap.Version(), make(map[string]map[string]*analytics.StatsRow)
@@ -37,7 +48,7 @@ func (m *statsMemo) get(snap *analytics.Snapshot, q analytics.StatsQuery) (map[s
 	}
 	m.mu.Unlock()
 
-	st, err := snap.Stats(q)
+	st, err := stats()
 	if err != nil {
 		return nil, err
 	}
@@ -56,8 +67,18 @@ func (m *statsMemo) get(snap *analytics.Snapshot, q analytics.StatsQuery) (map[s
 	return rows, nil
 }
 
-// unitStats returns the statistics of every unit of level for p, memoised
-// per snapshot.
-func (r *Renderer) unitStats(snap *analytics.Snapshot, p Params, level geo.Level) (map[string]*analytics.StatsRow, error) {
-	return r.stats.get(snap, analytics.StatsQuery{Period: p.Period, Level: level, Filter: p.filter(), ComparePrevious: true})
+// unitStats returns the statistics of every unit of level for p with the
+// previous period's comparison, memoised per snapshot: exact for analysts,
+// the published ones of disclose (Discloser.Stats, the function the JSON
+// routes answer with) for the public.
+func (r *Renderer) unitStats(ctx context.Context, snap *analytics.Snapshot, p Params, level geo.Level) (map[string]*analytics.StatsRow, error) {
+	q := analytics.StatsQuery{Period: p.Period, Level: level, ComparePrevious: true}
+	if p.Public {
+		q.Filter = p.publicFilter()
+		return r.stats.get(snap, statsKey("public", q), func() (analytics.StatsResult, error) {
+			return r.pub.Stats(ctx, snap, q, r.cfg.Now())
+		})
+	}
+	q.Filter = r.exactFilter(snap, p)
+	return r.stats.get(snap, statsKey("exact", q), func() (analytics.StatsResult, error) { return snap.Stats(q) })
 }

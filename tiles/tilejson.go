@@ -105,6 +105,11 @@ func (r *Renderer) TileJSON(ctx context.Context, layers []string, base, rawQuery
 	return tj, nil
 }
 
+// withheldColour fills features whose count a public tile withholds (no
+// count property, only count_lo and count_hi): a neutral grey, never a
+// colour of the count scale.
+const withheldColour = "#d9d9d9"
+
 // Style is a MapLibre GL style document (version 8).
 type Style map[string]any
 
@@ -112,7 +117,8 @@ type Style map[string]any
 // (url: its TileJSON under base, with rawQuery forwarded) and style layers
 // drawing every tile layer: regions and districts outlines, districts as a
 // choropleth of rate (zooms below 10), mahallas filled by category (red,
-// yellow, green; grey without a run), hexbins filled by count and hotspot
+// yellow, green; grey without a run), hexbins filled by count (districts
+// and hexbins whose count a public tile withholds in neutral grey) and hotspot
 // bins -3..+3 in diverging colours (both hidden by default: switch their
 // visibility on), events as circles sized by point_count.
 // Its centre is the centre of the regions' boundaries.
@@ -143,8 +149,9 @@ func (r *Renderer) Style(ctx context.Context, base, rawQuery string) (Style, err
 	layers := []any{
 		map[string]any{"id": "background", "type": "background", "paint": map[string]any{"background-color": "#f4f4f2"}},
 		layer("districts-rate", "fill", LayerDistricts, map[string]any{
-			"fill-color": []any{"interpolate", []any{"linear"}, []any{"coalesce", []any{"get", "rate"}, 0},
-				0, "#fff5eb", 1, "#fdd0a2", 3, "#fd8d3c", 6, "#d94801", 10, "#7f2704"},
+			"fill-color": []any{"case", []any{"!", []any{"has", "count"}}, withheldColour, // public, withheld: neutral
+				[]any{"interpolate", []any{"linear"}, []any{"coalesce", []any{"get", "rate"}, 0},
+					0, "#fff5eb", 1, "#fdd0a2", 3, "#fd8d3c", 6, "#d94801", 10, "#7f2704"}},
 			"fill-opacity": 0.7,
 		}, map[string]any{"maxzoom": 10}),
 		layer("mahallas-category", "fill", LayerMahallas, map[string]any{
@@ -152,8 +159,9 @@ func (r *Renderer) Style(ctx context.Context, base, rawQuery string) (Style, err
 			"fill-opacity": 0.6,
 		}, map[string]any{"minzoom": 10}),
 		layer("hexbins-count", "fill", LayerHexbins, map[string]any{
-			"fill-color": []any{"interpolate", []any{"linear"}, []any{"coalesce", []any{"get", "count"}, 1}, // suppressed: lightest
-				1, "#ffffcc", 5, "#a1dab4", 20, "#41b6c4", 50, "#2c7fb8", 200, "#253494"},
+			"fill-color": []any{"case", []any{"!", []any{"has", "count"}}, withheldColour, // public, withheld: neutral
+				[]any{"interpolate", []any{"linear"}, []any{"get", "count"},
+					0, "#ffffcc", 5, "#a1dab4", 20, "#41b6c4", 50, "#2c7fb8", 200, "#253494"}},
 			"fill-opacity": 0.7,
 		}, hidden),
 		layer("hotspots-bin", "fill", LayerHotspots, map[string]any{

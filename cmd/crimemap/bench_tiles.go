@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/crimemap/crimemap/analytics"
+	"github.com/crimemap/crimemap/analytics/disclose"
 	"github.com/crimemap/crimemap/geo"
 	"github.com/crimemap/crimemap/ingest/demo"
 	"github.com/crimemap/crimemap/server"
@@ -280,7 +281,7 @@ func startTileService(ctx context.Context, log, srvLog *slog.Logger, scale float
 	if err != nil {
 		return fail(err)
 	}
-	ts.srv = newService(ts.st, live, srvLog, server.Config{Location: loc, Now: func() time.Time { return tileBenchNow }, Notice: demoNotice})
+	ts.srv = newService(ts.st, live, srvLog, server.Config{Location: loc, Now: func() time.Time { return tileBenchNow }, Notice: demoNotice}, disclose.Config{})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return fail(err)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -12,14 +13,16 @@ import (
 
 	"github.com/crimemap/crimemap/analytics"
 	"github.com/crimemap/crimemap/analytics/classify"
+	"github.com/crimemap/crimemap/analytics/disclose"
 	"github.com/crimemap/crimemap/geo"
 	"github.com/crimemap/crimemap/server"
 	"github.com/crimemap/crimemap/store"
 	"github.com/crimemap/crimemap/tiles"
+	"github.com/paulmach/orb"
 )
 
 func cmdServe(ctx context.Context, env *environment, args []string) error {
-	fs := env.newFlags("serve", "serve [--addr HOST:PORT] [--demo] [--tz ZONE] [--policy FILE] [store flags]")
+	fs := env.newFlags("serve", "serve [--addr HOST:PORT] [--public-url URL] [--cors-origin ORIGINS] [--demo] [--tz ZONE] [--policy FILE] [store flags]")
 	sf := env.addStoreFlags(fs)
 	addrDef := env.env("CRIMEMAP_ADDR")
 	if addrDef == "" {
@@ -33,13 +36,29 @@ func cmdServe(ctx context.Context, env *environment, args []string) error {
 	policyPath := fs.String("policy", env.env("CRIMEMAP_POLICY"), "classification policy file, YAML or JSON (env CRIMEMAP_POLICY; default: the built-in policy)")
 	watch := fs.Duration("reload-every", 5*time.Second, "how often to check the store for new data and rebuild the analytics snapshot")
 	cacheMiB := fs.Int("tile-cache-mib", envInt(env, "CRIMEMAP_TILE_CACHE_MIB", 256), "memory bound of the vector tile cache in MiB (env CRIMEMAP_TILE_CACHE_MIB; 0: no cache)")
-	publicK := fs.Int("public-k", envInt(env, "CRIMEMAP_PUBLIC_K", 5), "public tiles suppress counts below this (env CRIMEMAP_PUBLIC_K)")
+	publicK := fs.Int("public-k", envInt(env, "CRIMEMAP_PUBLIC_K", disclose.DefaultK), "public answers (tiles and JSON, analytics/disclose) withhold published counts below this (env CRIMEMAP_PUBLIC_K)")
+	secret := fs.String("disclosure-secret", env.env("CRIMEMAP_DISCLOSURE_SECRET"), "secret that mixes the record keys of the public view's cell-key perturbation (env CRIMEMAP_DISCLOSURE_SECRET); set it in production and never change it")
+	noise := fs.Int("public-noise", envInt(env, "CRIMEMAP_PUBLIC_NOISE", disclose.DefaultMaxNoise), "bound of the public view's perturbation (env CRIMEMAP_PUBLIC_NOISE)")
+	lag := fs.Duration("publication-lag", envDuration(env, "CRIMEMAP_PUBLICATION_LAG", 0), "how long after its end a period becomes public (env CRIMEMAP_PUBLICATION_LAG, e.g. 168h)")
 	sensitive := fs.String("sensitive-categories", env.env("CRIMEMAP_SENSITIVE_CATEGORIES"), "more sensitive categories, comma-separated, folded into other_sensitive for the public (env CRIMEMAP_SENSITIVE_CATEGORIES)")
+	corsFlag := fs.String("cors-origin", env.env("CRIMEMAP_CORS_ORIGINS"), "origins (scheme://host[:port], comma-separated) whose pages may call the API with a token (env CRIMEMAP_CORS_ORIGINS); public GETs are open to every origin")
+	publicFlag := fs.String("public-url", env.env("CRIMEMAP_PUBLIC_URL"), "absolute http(s) URL clients reach the service at, the base of TileJSON and style URLs (env CRIMEMAP_PUBLIC_URL; default: http:// + the listen address)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
+	if *noise < 2 || *noise > 100 || *lag < 0 {
+		return fmt.Errorf("%w: --public-noise must be 2..100 and --publication-lag 0 or more", errUsage)
+	}
 	if *cacheMiB < 0 || *publicK < 1 {
 		return fmt.Errorf("%w: --tile-cache-mib must be 0 or more and --public-k 1 or more", errUsage)
+	}
+	corsOrigins, err := parseCORSOrigins(*corsFlag)
+	if err != nil {
+		return err
+	}
+	publicURL, err := parsePublicURL(*publicFlag)
+	if err != nil {
+		return err
 	}
 	loc, err := location(*tz)
 	if err != nil {
@@ -88,8 +107,11 @@ func cmdServe(ctx context.Context, env *environment, args []string) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", *addr, err)
 	}
-	srv := newService(st, live, log, server.Config{RequestTimeout: *timeout, Location: loc, Notice: notice, Policy: pol},
-		tiles.Config{CacheBytes: tileCacheBytes(*cacheMiB), Privacy: tiles.Privacy{K: int64(*publicK), Sensitive: splitList(*sensitive)}})
+	srv := newService(st, live, log, server.Config{RequestTimeout: *timeout, Location: loc, Notice: notice, Policy: pol,
+		CORSOrigins: corsOrigins, PublicURL: cmp.Or(publicURL, "http://"+ln.Addr().String())},
+		disclose.Config{K: int64(*publicK), Sensitive: splitList(*sensitive), Location: loc,
+			Secret: disclosureSecret(env, *secret), MaxNoise: *noise, Lag: *lag},
+		tiles.Config{CacheBytes: tileCacheBytes(*cacheMiB)})
 	url := "http://" + ln.Addr().String()
 	fmt.Fprintf(env.stdout, "crimemap serving %s on %s\n", sf.describe(), url)
 	fmt.Fprintf(env.stdout, "  classification policy %q version %s (%s)\n", pol.Name, pol.Version(), pol.Source)
@@ -102,18 +124,34 @@ func cmdServe(ctx context.Context, env *environment, args []string) error {
 	return srv.Serve(ctx, ln)
 }
 
-// newService wires the tile renderer and the HTTP server over st and the
-// live snapshot as `serve` runs them; cfg carries the other settings (its
-// Store, Snapshots, Tiles and Logger are set here). The tile benchmark
-// builds its server with it too, so it measures what serve serves.
-// tileOpts, when given, sets the renderer's CacheBytes and Privacy (the
-// defaults otherwise: a 256 MiB cache, k = 5); the renderer's clock is
-// cfg.Now.
-func newService(st store.Store, live *analytics.Live, log *slog.Logger, cfg server.Config, tileOpts ...tiles.Config) *server.Server {
+// newService wires the public view, the tile renderer and the HTTP server
+// over st and the live snapshot as `serve` runs them; cfg carries the
+// other settings (its Store, Snapshots, Tiles, Disclose and Logger are set
+// here). The tile benchmark builds its server with it too, so it measures
+// what serve serves. One *disclose.Discloser is built from dcfg (its Areas
+// default to the store's unit boundaries, its Location to cfg.Location)
+// and given to both the renderer and the server, so a public number is
+// the same in tiles and in JSON. tileOpts, when given, sets the
+// renderer's CacheBytes (default: a 256 MiB cache); the renderer's clock
+// is cfg.Now.
+func newService(st store.Store, live *analytics.Live, log *slog.Logger, cfg server.Config, dcfg disclose.Config, tileOpts ...tiles.Config) *server.Server {
 	var opt tiles.Config
 	if len(tileOpts) > 0 {
 		opt = tileOpts[0]
 	}
+	if dcfg.Location == nil {
+		dcfg.Location = cfg.Location
+	}
+	if dcfg.Areas == nil {
+		dcfg.Areas = func(ctx context.Context, code string) (orb.MultiPolygon, error) {
+			u, err := st.Unit(ctx, code)
+			if err != nil {
+				return nil, err
+			}
+			return u.Geometry, nil
+		}
+	}
+	d := disclose.New(dcfg)
 	rend := tiles.New(tiles.Config{
 		Snapshots: live,
 		// Boundaries are reloaded from the store for every new snapshot.
@@ -123,10 +161,10 @@ func newService(st store.Store, live *analytics.Live, log *slog.Logger, cfg serv
 		Categories: latestCategories(st),
 		Logger:     log,
 		CacheBytes: opt.CacheBytes,
-		Privacy:    opt.Privacy,
+		Disclose:   d,
 		Now:        cfg.Now,
 	})
-	cfg.Store, cfg.Snapshots, cfg.Tiles, cfg.Logger = st, live, rend, log
+	cfg.Store, cfg.Snapshots, cfg.Tiles, cfg.Disclose, cfg.Logger = st, live, rend, d, log
 	return server.New(cfg)
 }
 
@@ -202,4 +240,27 @@ func envInt(env *environment, name string, def int) int {
 		return v
 	}
 	return def
+}
+
+// envDuration reads a duration environment variable, def when unset or bad.
+func envDuration(env *environment, name string, def time.Duration) time.Duration {
+	if v, err := time.ParseDuration(strings.TrimSpace(env.env(name))); err == nil {
+		return v
+	}
+	return def
+}
+
+// defaultDisclosureSecret is used when no --disclosure-secret is given (the
+// demo, a laptop): published values are then predictable by anyone who
+// knows the events' source IDs, so serve warns.
+const defaultDisclosureSecret = "crimemap-default-disclosure-secret"
+
+// disclosureSecret returns secret, or the default with a warning on stderr
+// (never the secret itself).
+func disclosureSecret(env *environment, secret string) string {
+	if secret != "" {
+		return secret
+	}
+	fmt.Fprintln(env.stderr, "warning: no --disclosure-secret (CRIMEMAP_DISCLOSURE_SECRET): the public view uses the built-in secret; set one in production and keep it fixed")
+	return defaultDisclosureSecret
 }
