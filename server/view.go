@@ -65,3 +65,14 @@ func (s *Server) storeAreas(ctx context.Context, code string) (orb.MultiPolygon,
 func (s *Server) newDiscloser() *disclose.Discloser {
 	return disclose.New(disclose.Config{Location: s.cfg.Location, Areas: s.storeAreas})
 }
+
+// PreparePublic builds the public view's tables for the current snapshot
+// (disclose.Discloser.Prepare): serve calls it at start and after every
+// snapshot swap, so public requests never pay for them.
+func (s *Server) PreparePublic(ctx context.Context) error {
+	snap, err := s.snapshot()
+	if err != nil {
+		return err
+	}
+	return s.disclose.Prepare(ctx, snap)
+}

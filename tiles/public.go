@@ -10,7 +10,6 @@ import (
 	"github.com/crimemap/crimemap/analytics/disclose"
 	"github.com/crimemap/crimemap/analytics/hotspot"
 	"github.com/crimemap/crimemap/geo"
-	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/geojson"
 )
 
@@ -44,12 +43,10 @@ func (r *Renderer) checkPublic(req Request, now time.Time) error {
 
 // publicHexbinFeatures draws the published counts of the public H3 cells
 // (Discloser.RegionCells at the zoom's resolution, at most
-// disclose.MaxRes) whose centres lie in the tile, zeros and withheld
-// counts included: the set of cells depends on the boundaries only, never
-// on the data. Only the cells near the tile are published per tile: the
-// tile's box (with a margin, clamped to the regions' extent) is filled
-// with cells, intersected with the sorted region cells, and the cells
-// whose centres the tile owns go to Discloser.Cells.
+// disclose.MaxRes) whose centres the tile owns: the candidate set depends
+// on the boundaries only, never on the data (Discloser.RegionCellsIn
+// finds them by their centres). Cells whose count is withheld are not
+// drawn.
 func (r *Renderer) publicHexbinFeatures(ctx context.Context, snap *analytics.Snapshot, gs *geomSet, f tileFrame, p Params) ([]*geojson.Feature, error) {
 	res := min(HexResolution(f.z), disclose.MaxRes)
 	regions, err := gs.level(ctx, geo.LevelRegion, r.cfg.Boundaries)
@@ -59,38 +56,15 @@ func (r *Renderer) publicHexbinFeatures(ctx context.Context, snap *analytics.Sna
 	if !regions.has {
 		return nil, nil // no region boundaries: no public cells
 	}
-	tb := f.lonLatBound(0)
-	m := cellMargin(res, tb)
-	box := f.lonLatBound(m)
-	ext := regions.extent.Pad(m)
-	if !box.Intersects(ext) {
-		return nil, nil
-	}
-	box = orb.Bound{
-		Min: orb.Point{max(box.Min[0], ext.Min[0]), max(box.Min[1], ext.Min[1])},
-		Max: orb.Point{min(box.Max[0], ext.Max[0]), min(box.Max[1], ext.Max[1])},
-	}
-	near, err := geo.PolygonToCells(orb.MultiPolygon{box.ToPolygon()}, res)
-	if err != nil {
-		return nil, err
-	}
-	all, err := r.pub.RegionCells(ctx, snap, res)
+	// The fixed public cells whose centres the tile owns.
+	near, centres, err := r.pub.RegionCellsIn(ctx, snap, res, f.lonLatBound(0).Pad(1e-9))
 	if err != nil {
 		return nil, err
 	}
 	var cells []uint64
-	for i, j := 0, 0; i < len(near) && j < len(all); { // both sorted
-		switch {
-		case near[i] < all[j]:
-			i++
-		case near[i] > all[j]:
-			j++
-		default:
-			if lat, lon := geo.CellToLatLng(near[i]); owns(f.localLL(lon, lat)) {
-				cells = append(cells, near[i])
-			}
-			i++
-			j++
+	for i, c := range near {
+		if owns(f.localLL(centres[i][0], centres[i][1])) {
+			cells = append(cells, c)
 		}
 	}
 	if len(cells) == 0 {
@@ -102,10 +76,10 @@ func (r *Renderer) publicHexbinFeatures(ctx context.Context, snap *analytics.Sna
 	}
 	fs := make([]*geojson.Feature, 0, len(cells))
 	for i, c := range cells {
-		// A cell whose published value is 0 is left out: its interval
-		// [0, MaxNoise] says no more than its absence (the legend says
-		// "no feature: 0 to MaxNoise"), and tiles stay small.
-		if pubs[i].Value == 0 {
+		// Only cells with a published count are drawn: a withheld cell
+		// says less than its interval in /v1/hexbins (never more), the map
+		// reads "no hexagon: fewer than K", and tiles stay small.
+		if pubs[i].Bounds.Withheld {
 			continue
 		}
 		if feat := cellFeature(c, f); feat != nil {

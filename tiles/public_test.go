@@ -304,8 +304,11 @@ func TestPublicHexbinsAreDisclosed(t *testing.T) {
 			t.Errorf("cell %s: suppressed property", h)
 		}
 	}
-	if withheld == 0 || zeros == 0 || withheld == len(cells) {
-		t.Errorf("%d cells, %d withheld, %d empty: the test exercises too little", len(cells), withheld, zeros)
+	// Only published counts are drawn (a withheld cell says less by its
+	// absence than its interval in /v1/hexbins); perturbation publishes
+	// some empty cells too.
+	if withheld != 0 || len(cells) == 0 {
+		t.Errorf("%d cells drawn, %d of them withheld, %d empty", len(cells), withheld, zeros)
 	}
 	// The same cells, with the same values, in the four tiles of z10.
 	down := map[string]geojson.Properties{}

@@ -5,11 +5,13 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/crimemap/crimemap/analytics"
 	"github.com/crimemap/crimemap/geo"
+	"github.com/paulmach/orb"
 )
 
 // agg is the count and record-key sum of a set of events.
@@ -532,24 +534,127 @@ func (d *Discloser) UnitCells(ctx context.Context, code string, res int) ([]uint
 	return cells, nil
 }
 
-// RegionCells is the union of the UnitCells of every region of snap.
+// RegionCells is the union of the UnitCells of every region of snap,
+// sorted; computed once per resolution and set of regions (callers must
+// not modify it).
 func (d *Discloser) RegionCells(ctx context.Context, snap *analytics.Snapshot, res int) ([]uint64, error) {
 	regions, err := snap.UnitsAt(geo.LevelRegion, "")
 	if err != nil {
 		return nil, err
 	}
-	var out []uint64
+	var codes []string
 	for _, r := range regions {
-		info := snap.UnitAt(r)
-		if info.Unknown {
-			continue
+		if info := snap.UnitAt(r); !info.Unknown {
+			codes = append(codes, info.Code)
 		}
-		cells, err := d.UnitCells(ctx, info.Code, res)
+	}
+	key := areaKey{code: "regions:" + strings.Join(codes, ","), res: res}
+	d.areaMu.Lock()
+	cells, ok := d.areas[key]
+	d.areaMu.Unlock()
+	if ok {
+		return cells, nil
+	}
+	var out []uint64
+	for _, code := range codes {
+		cells, err := d.UnitCells(ctx, code, res)
 		if err != nil {
 			return nil, err
 		}
 		out = append(out, cells...)
 	}
 	slices.Sort(out)
-	return slices.Compact(out), nil
+	out = slices.Compact(out)
+	d.areaMu.Lock()
+	d.areas[key] = out
+	d.areaMu.Unlock()
+	return out, nil
+}
+
+// Prepare builds what the public answers of snap need once (the public
+// cube, its H3 tables and the fixed cells of every region at every public
+// resolution), so that the first public requests after a start or a new
+// snapshot do not pay for it.
+func (d *Discloser) Prepare(ctx context.Context, snap *analytics.Snapshot) error {
+	c, err := d.cubeFor(ctx, snap)
+	if err != nil {
+		return err
+	}
+	for res := MinRes; res <= MaxRes; res++ {
+		if _, err := c.hexCells(ctx, res); err != nil {
+			return err
+		}
+		if d.cfg.Areas != nil {
+			if _, _, err := d.RegionCellsIn(ctx, snap, res, orb.Bound{}); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// cellIndex holds fixed public cells sorted by the longitude of their
+// centres, for box queries.
+type cellIndex struct {
+	src      []uint64 // the RegionCells slice it indexes
+	cells    []uint64
+	lon, lat []float64
+}
+
+// RegionCellsIn returns the cells of RegionCells at res whose centres lie
+// in box, with their centres. The centres are computed once per
+// resolution and set of regions.
+func (d *Discloser) RegionCellsIn(ctx context.Context, snap *analytics.Snapshot, res int, box orb.Bound) ([]uint64, []orb.Point, error) {
+	all, err := d.RegionCells(ctx, snap, res)
+	if err != nil {
+		return nil, nil, err
+	}
+	d.areaMu.Lock()
+	ix := d.centres[res]
+	d.areaMu.Unlock()
+	if len(all) == 0 {
+		return nil, nil, nil
+	}
+	if ix == nil || len(ix.src) != len(all) || &ix.src[0] != &all[0] {
+		ix = &cellIndex{src: all, cells: slices.Clone(all)}
+		lon := make([]float64, len(all))
+		for i, c := range ix.cells {
+			_, lon[i] = geo.CellToLatLng(c)
+		}
+		ord := make([]int, len(all))
+		for i := range ord {
+			ord[i] = i
+		}
+		slices.SortFunc(ord, func(a, b int) int { return cmpFloat(lon[a], lon[b]) })
+		cells := make([]uint64, len(all))
+		ix.lon, ix.lat = make([]float64, len(all)), make([]float64, len(all))
+		for i, o := range ord {
+			cells[i] = ix.cells[o]
+			ix.lat[i], ix.lon[i] = geo.CellToLatLng(cells[i])
+		}
+		ix.cells = cells
+		d.areaMu.Lock()
+		d.centres[res] = ix
+		d.areaMu.Unlock()
+	}
+	lo, _ := slices.BinarySearch(ix.lon, box.Min[0])
+	var cells []uint64
+	var pts []orb.Point
+	for i := lo; i < len(ix.lon) && ix.lon[i] <= box.Max[0]; i++ {
+		if ix.lat[i] >= box.Min[1] && ix.lat[i] <= box.Max[1] {
+			cells = append(cells, ix.cells[i])
+			pts = append(pts, orb.Point{ix.lon[i], ix.lat[i]})
+		}
+	}
+	return cells, pts, nil
+}
+
+func cmpFloat(a, b float64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
 }

@@ -85,8 +85,9 @@ type Discloser struct {
 	building  chan struct{}
 	buildSnap uint64
 
-	areaMu sync.Mutex
-	areas  map[areaKey][]uint64
+	areaMu  sync.Mutex
+	areas   map[areaKey][]uint64
+	centres map[int]*cellIndex // RegionCellsIn's index per resolution
 
 	hexMemo hexMemo
 }
@@ -111,7 +112,7 @@ func New(cfg Config) *Discloser {
 			cfg.Location = loc
 		}
 	}
-	d := &Discloser{cfg: cfg, sensitive: make(map[string]bool), areas: make(map[areaKey][]uint64)}
+	d := &Discloser{cfg: cfg, sensitive: make(map[string]bool), areas: make(map[areaKey][]uint64), centres: make(map[int]*cellIndex)}
 	// The inverse CDF as a table: each e repeated noiseWeight(e) times.
 	for e := -int64(cfg.MaxNoise); e <= int64(cfg.MaxNoise); e++ {
 		for range noiseWeight(int64(cfg.MaxNoise), e) {

@@ -43,7 +43,7 @@ func cmdBench(ctx context.Context, env *environment, args []string) error {
 	tlPasses := fs.Int("tiles-warm-passes", 10, "warm passes over the tile list")
 	tlClients := fs.Int("tiles-clients", 200, "concurrent clients of the tile memory run")
 	tlMemFor := fs.Duration("tiles-memory-for", 6*time.Second, "length of the tile memory run")
-	tlProfile := fs.String("tiles-cpuprofile", "", "write a CPU profile of the tiles' cold pass (analyst token) to this file")
+	tlProfile := fs.String("tiles-cpuprofile", "", "write CPU profiles of the tiles' cold passes to this file (analyst token) and FILE.public (no token)")
 	dbURL := fs.String("database-url", env.env("CRIMEMAP_BENCH_DATABASE_URL", "CRIMEMAP_TEST_DATABASE_URL", "DATABASE_URL"),
 		"PostgreSQL server with PostGIS; a scratch database is created there and dropped (env CRIMEMAP_BENCH_DATABASE_URL, CRIMEMAP_TEST_DATABASE_URL)")
 	if err := parse(fs, args); err != nil {

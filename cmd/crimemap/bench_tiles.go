@@ -282,6 +282,9 @@ func startTileService(ctx context.Context, log, srvLog *slog.Logger, scale float
 		return fail(err)
 	}
 	ts.srv = newService(ts.st, live, srvLog, server.Config{Location: loc, Now: func() time.Time { return tileBenchNow }, Notice: demoNotice}, disclose.Config{})
+	if err := ts.srv.PreparePublic(ctx); err != nil { // as serve does before serving
+		return fail(err)
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return fail(err)
@@ -441,8 +444,12 @@ func benchTiles(ctx context.Context, w io.Writer, log *slog.Logger, o tileOpts) 
 	for _, v := range []struct{ name, token string }{{"analyst token", ts.token}, {"public", ""}} {
 		fetch, cl := httpFetcher(ts.base, v.token, jobs, o.workers)
 		var stopProfile func()
-		if o.cpuProfile != "" && v.token != "" {
-			if stopProfile, err = startCPUProfile(o.cpuProfile); err != nil {
+		if o.cpuProfile != "" {
+			path := o.cpuProfile
+			if v.token == "" {
+				path += ".public" // the public cold pass, beside the analyst's
+			}
+			if stopProfile, err = startCPUProfile(path); err != nil {
 				return err
 			}
 		}

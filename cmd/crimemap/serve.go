@@ -112,6 +112,12 @@ func cmdServe(ctx context.Context, env *environment, args []string) error {
 		disclose.Config{K: int64(*publicK), Sensitive: splitList(*sensitive), Location: loc,
 			Secret: disclosureSecret(env, *secret), MaxNoise: *noise, Lag: *lag},
 		tiles.Config{CacheBytes: tileCacheBytes(*cacheMiB)})
+	start = time.Now()
+	if err := srv.PreparePublic(ctx); err != nil {
+		return fmt.Errorf("prepare the public view: %w", err)
+	}
+	log.Info("public view prepared", "took", time.Since(start).Round(time.Millisecond))
+	go keepPublicPrepared(ctx, srv, live, *watch, log)
 	url := "http://" + ln.Addr().String()
 	fmt.Fprintf(env.stdout, "crimemap serving %s on %s\n", sf.describe(), url)
 	fmt.Fprintf(env.stdout, "  classification policy %q version %s (%s)\n", pol.Name, pol.Version(), pol.Source)
@@ -263,4 +269,26 @@ func disclosureSecret(env *environment, secret string) string {
 	}
 	fmt.Fprintln(env.stderr, "warning: no --disclosure-secret (CRIMEMAP_DISCLOSURE_SECRET): the public view uses the built-in secret; set one in production and keep it fixed")
 	return defaultDisclosureSecret
+}
+
+// keepPublicPrepared prepares the public view of every new snapshot as soon
+// as Live swaps it in (checked every `every`).
+func keepPublicPrepared(ctx context.Context, srv *server.Server, live *analytics.Live, every time.Duration, log *slog.Logger) {
+	last := live.Current().Version()
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if v := live.Current().Version(); v != last {
+			if err := srv.PreparePublic(ctx); err != nil && ctx.Err() == nil {
+				log.Warn("prepare the public view", "snapshot", v, "err", err)
+				continue
+			}
+			last = v
+		}
+	}
 }
