@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -92,16 +91,7 @@ func getPublic(t *testing.T, url string) (int, http.Header, []byte) {
 		t.Fatal(err)
 	}
 	req.Header.Set(publicHeader, "1")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp.StatusCode, resp.Header, b
+	return send(t, req)
 }
 
 func TestStatsEndpoint(t *testing.T) {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"io"
 	"net/http"
 	"slices"
 	"strconv"
@@ -31,16 +30,7 @@ func post(t *testing.T, url, token, body string) (int, http.Header, []byte) {
 	} else {
 		req.Header.Set(publicHeader, "1") // really without a token on newAnalyticsServer
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp.StatusCode, resp.Header, b
+	return send(t, req)
 }
 
 type runBody struct {
