@@ -254,18 +254,10 @@ type attackResult struct {
 
 func runAttack(t *testing.T, ctx context.Context, w world, d *disclose.Discloser, year string) attackResult {
 	t.Helper()
-	lat := audit.New()
-	truth := map[int]int64{}
-	sensitive := map[int]bool{}
-	known := map[int]bool{} // cells the attacker is given exactly (not published)
+	ref := audit.NewReferee()
 	add := func(name string, b analytics.Bounds, tv int64, sens bool) {
-		i, err := lat.Cell(name, b.Lo, b.Hi)
-		if err != nil {
+		if err := ref.Cell(name, b.Lo, b.Hi, tv, sens); err != nil {
 			t.Fatal(err)
-		}
-		truth[i] = tv
-		if sens {
-			sensitive[i] = true
 		}
 	}
 	y := mustPeriod(t, year)
@@ -357,43 +349,9 @@ func runAttack(t *testing.T, ctx context.Context, w world, d *disclose.Discloser
 			}
 		}
 	}
-	// Constraints: checked against the truth so that only exact ones are used.
-	lookup := func(name string) (int, bool) { return lat.Has(name) }
-	falseCons := 0
-	addSum := func(parent string, children []string, rests bool) {
-		pi, ok := lookup(parent)
-		if !ok {
-			return
-		}
-		var s int64
-		for _, c := range children {
-			ci, ok := lookup(c)
-			if !ok {
-				return
-			}
-			s += truth[ci]
-		}
-		if s != truth[pi] && !rests {
-			falseCons++
-			return
-		}
-		if s != truth[pi] {
-			// The parent has events outside its children (unassigned
-			// remainder): give the attacker the remainder exactly.
-			rest := fmt.Sprintf("rest|%s", parent)
-			i, err := lat.Cell(rest, truth[pi]-s, truth[pi]-s)
-			if err != nil {
-				t.Fatal(err)
-			}
-			truth[i], known[i] = truth[pi]-s, true
-			if truth[pi]-s < 0 {
-				falseCons++
-				return
-			}
-			children = append(children, rest)
-		}
-		lat.Sum(parent, children)
-	}
+	// Constraints: checked against the truth so that only exact ones are
+	// used; units get their unassigned remainder exactly.
+	addSum := func(parent string, children []string, rests bool) { ref.Sum(parent, children, rests) }
 	children := map[string][]string{}
 	for _, u := range w.units {
 		if u.ParentCode != "" {
@@ -473,48 +431,27 @@ func runAttack(t *testing.T, ctx context.Context, w world, d *disclose.Discloser
 			addSum(year+"|"+u.Code+"|"+wh, []string{year + "-H1|" + u.Code + "|" + wh, year + "-H2|" + u.Code + "|" + wh}, false)
 		}
 	}
-	rounds, err := lat.Propagate(ctx, 200)
+	rounds, err := ref.L.Propagate(ctx, 200)
 	if err != nil {
 		t.Fatalf("propagation: %v (a published interval does not hold its count)", err)
 	}
-	res := attackResult{cells: lat.Len(), constraints: lat.Constraints(), rounds: rounds}
 	if dbg := os.Getenv("DISCLOSE_DEBUG"); dbg != "" {
-		for i := 0; i < lat.Len(); i++ {
-			if name, lo, hi := lat.Interval(i); strings.Contains(name, dbg) {
-				t.Logf("debug %s [%d,%d] true %d", name, lo, hi, truth[i])
+		for i := 0; i < ref.L.Len(); i++ {
+			if name, lo, hi := ref.L.Interval(i); strings.Contains(name, dbg) {
+				tv, _ := ref.Truth(name)
+				t.Logf("debug %s [%d,%d] true %d", name, lo, hi, tv)
 			}
 		}
 	}
-	for i := 0; i < lat.Len(); i++ {
-		if known[i] {
-			continue
-		}
-		name, lo, hi := lat.Interval(i)
-		tv := truth[i]
-		if tv < lo || tv > hi {
-			t.Fatalf("%s: true %d outside the propagated [%d,%d]", name, tv, lo, hi)
-		}
-		pinned := lo == hi
-		if pinned {
-			res.pinned++
-		}
-		if tv >= 1 && tv <= 4 {
-			res.small++
-			if pinned {
-				res.smallPinned++
-			}
-		}
-		if sensitive[i] {
-			res.sensitive++
-			if pinned {
-				res.sensitivePinned++
-				t.Logf("sensitive pinned: %s = %d", name, tv)
-			}
-		}
+	sc, err := ref.Score()
+	if err != nil {
+		t.Fatal(err)
 	}
-	if falseCons > 0 {
-		t.Logf("%d constraints left out (not exact)", falseCons)
+	if ref.Skipped > 0 {
+		t.Logf("%d constraints left out (not exact)", ref.Skipped)
 	}
+	res := attackResult{cells: ref.L.Len(), constraints: ref.L.Constraints(), rounds: rounds, small: sc.Small, smallPinned: sc.SmallPinned,
+		sensitive: sc.Sensitive, sensitivePinned: sc.SensitivePinned + sc.SensitivePinnedZero, pinned: sc.Pinned}
 	return res
 }
 

@@ -442,23 +442,16 @@ func attackSameCell(t *testing.T, s *attackServer, tables map[tableKey]*statsTab
 func attackPropagation(t *testing.T, s *attackServer, tables map[tableKey]*statsTable, district attackUnit) {
 	ctx := t.Context()
 	year := strconv.Itoa(s.year)
-	lat := audit.New()
-	truth := map[int]int64{}
-	sensitive := map[int]bool{}
-	known := map[int]bool{} // cells given to the attacker exactly (not published)
-	add := func(name string, lo, hi, tv int64, sens bool) int {
-		i, err := lat.Cell(name, lo, hi)
-		if err != nil {
-			t.Fatalf("the same cell published twice with disjoint intervals: %v", err)
+	ref := audit.NewReferee()
+	lat := ref.L
+	add := func(name string, lo, hi, tv int64, sens bool) {
+		if err := ref.Cell(name, lo, hi, tv, sens); err != nil {
+			t.Fatalf("the same cell published twice inconsistently: %v", err)
 		}
-		if old, ok := truth[i]; ok && old != tv {
-			t.Fatalf("cell %s: truth %d and %d from two answers", name, old, tv)
-		}
-		truth[i] = tv
-		if sens {
-			sensitive[i] = true
-		}
-		return i
+	}
+	truthOf := func(name string) int64 {
+		tv, _ := ref.Truth(name)
+		return tv
 	}
 	periods := yearPeriods(s.year)
 	halves, quarters := periods[1:3], periods[3:7]
@@ -577,14 +570,14 @@ func attackPropagation(t *testing.T, s *attackServer, tables map[tableKey]*stats
 				continue
 			}
 			name := q + "|" + r.Mahalla + "|" + whatName("crime", "")
-			i, ok := lat.Has(name)
+			tv, ok := ref.Truth(name)
 			if !ok {
 				continue
 			}
-			if truth[i] != 0 {
+			if tv != 0 {
 				greenWrong++
 				if greenWrong <= 5 {
-					t.Errorf("classification %s: mahalla %s is green but had %d crimes", q, r.Mahalla, truth[i])
+					t.Errorf("classification %s: mahalla %s is green but had %d crimes", q, r.Mahalla, tv)
 				}
 				continue
 			}
@@ -599,8 +592,8 @@ func attackPropagation(t *testing.T, s *attackServer, tables map[tableKey]*stats
 	tq := quarters[2]
 	tileCells, tileMismatch := attackTiles(t, s, tables[tableKey{tq, "mahalla", "", ""}])
 	for _, c := range tileCells {
-		if i, ok := lat.Has(tq + "|" + c.code + "|*"); ok {
-			add(tq+"|"+c.code+"|*", c.lo, c.hi, truth[i], false)
+		if tv, ok := ref.Truth(tq + "|" + c.code + "|*"); ok {
+			add(tq+"|"+c.code+"|*", c.lo, c.hi, tv, false)
 		}
 	}
 	tileFeatures := len(tileCells)
@@ -621,44 +614,9 @@ func attackPropagation(t *testing.T, s *attackServer, tables map[tableKey]*stats
 	}
 
 	// Constraints: checked against the truth so that only exact ones are
-	// used (as runAttack does).
-	falseCons := 0
-	addSum := func(parent string, children []string, rests bool) {
-		pi, ok := lat.Has(parent)
-		if !ok {
-			return
-		}
-		var sum int64
-		for _, c := range children {
-			ci, ok := lat.Has(c)
-			if !ok {
-				return
-			}
-			sum += truth[ci]
-		}
-		if sum != truth[pi] && !rests {
-			falseCons++
-			return
-		}
-		if sum != truth[pi] {
-			// The parent has events outside its children (unassigned to
-			// a child unit): the attacker is given this remainder exactly
-			// from the analysts' truth, a stronger attacker than the
-			// public one, who only has its interval.
-			rest := "rest|" + parent
-			i, err := lat.Cell(rest, truth[pi]-sum, truth[pi]-sum)
-			if err != nil {
-				t.Fatal(err)
-			}
-			truth[i], known[i] = truth[pi]-sum, true
-			if truth[pi]-sum < 0 {
-				falseCons++
-				return
-			}
-			children = append(children, rest)
-		}
-		lat.Sum(parent, children)
-	}
+	// used, units with their unassigned remainder given exactly (as
+	// runAttack does).
+	addSum := func(parent string, children []string, rests bool) { ref.Sum(parent, children, rests) }
 	children := map[string][]string{}
 	for _, u := range s.units {
 		if u.ParentCode != "" {
@@ -768,53 +726,37 @@ func attackPropagation(t *testing.T, s *attackServer, tables map[tableKey]*stats
 	if err != nil {
 		t.Fatalf("propagation: %v (a published interval does not hold its count)", err)
 	}
-	var cellsScored, small, smallPinned, sens, sensPinned, sensPinnedZero, pinned, pinnedZero, pinnedGreen int
+	sc, err := ref.Score()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cellsScored, small, smallPinned := sc.Cells, sc.Small, sc.SmallPinned
+	sens, sensPinned, sensPinnedZero, pinned, pinnedZero := sc.Sensitive, sc.SensitivePinned, sc.SensitivePinnedZero, sc.Pinned, sc.PinnedZero
+	// Explain the pinned cells: zeros that public green categories give,
+	// and examples of the rest.
+	pinnedGreen, known := 0, 0
 	var smallExamples, zeroExamples []string
 	for i := 0; i < lat.Len(); i++ {
-		if known[i] {
+		name, lo, hi := lat.Interval(i)
+		if strings.HasPrefix(name, "rest|") {
+			known++
 			continue
 		}
-		cellsScored++
-		name, lo, hi := lat.Interval(i)
-		tv := truth[i]
-		if tv < lo || tv > hi {
-			t.Fatalf("%s: true %d outside the propagated [%d,%d]", name, tv, lo, hi)
+		if lo != hi {
+			continue
 		}
-		isPinned := lo == hi
-		if isPinned {
-			pinned++
-			if tv == 0 {
-				pinnedZero++
-				if greenExplains(name) {
-					pinnedGreen++
-				} else if len(zeroExamples) < 8 {
-					zeroExamples = append(zeroExamples, name)
-				}
-			}
-		}
-		if tv >= 1 && tv <= 4 {
-			small++
-			if isPinned {
-				smallPinned++
-				if len(smallExamples) < 10 {
-					smallExamples = append(smallExamples, fmt.Sprintf("%s = %d", name, tv))
-				}
-			}
-		}
-		if sensitive[i] {
-			sens++
-			if isPinned {
-				if tv >= 1 {
-					sensPinned++
-					t.Logf("sensitive pinned: %s = %d", name, tv)
-				} else {
-					sensPinnedZero++
-				}
-			}
+		switch tv := truthOf(name); {
+		case tv == 0 && greenExplains(name):
+			pinnedGreen++
+		case tv == 0 && len(zeroExamples) < 8:
+			zeroExamples = append(zeroExamples, name)
+		case tv >= 1 && tv <= 4 && len(smallExamples) < 10:
+			smallExamples = append(smallExamples, fmt.Sprintf("%s = %d", name, tv))
 		}
 	}
+	falseCons := ref.Skipped
 	t.Logf("lattice: %d cells (%d from stats tables, %d green crime cells, %d tile features, H3 res 7+8 of %s in %s: %d cells), %d exact remainders given",
-		lat.Len(), statsCells, greens, tileFeatures, district.Code, tq, len(hexCells[7])+len(hexCells[8]), len(known))
+		lat.Len(), statsCells, greens, tileFeatures, district.Code, tq, len(hexCells[7])+len(hexCells[8]), known)
 	t.Logf("constraints %d (%d H3 parent = sum of children), %d left out (not exact), rounds %d",
 		lat.Constraints(), h3Cons, falseCons, rounds)
 	t.Logf("scored %d cells: true 1-4: %d, pinned %d (%.3f%%); sensitive cells %d: pinned >= 1: %d, pinned at 0: %d; any pinned %d (%d at 0, of which %d crime cells of mahallas green in every quarter of the cell's period)",
