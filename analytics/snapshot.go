@@ -181,19 +181,6 @@ func ceilUnix(t time.Time) int64 {
 	return u
 }
 
-// levelSlot maps a level to its column (0 region, 1 district, 2 mahalla).
-func levelSlot(l geo.Level) int {
-	switch l {
-	case geo.LevelRegion:
-		return 0
-	case geo.LevelDistrict:
-		return 1
-	case geo.LevelMahalla:
-		return 2
-	}
-	return -1
-}
-
 // unitFilter resolves a Filter.Unit code to its level column and index.
 func (s *Snapshot) unitFilter(code string) (slot int, idx int32, err error) {
 	if code == "" {
@@ -203,7 +190,7 @@ func (s *Snapshot) unitFilter(code string) (slot int, idx int32, err error) {
 	if !ok {
 		return -1, -1, fmt.Errorf("filter unit %q: %w", code, ErrUnknownUnit)
 	}
-	slot = levelSlot(s.units[i].Level)
+	slot = s.units[i].Level.Rank()
 	if slot < 0 {
 		return -1, -1, fmt.Errorf("%w: filter unit %q has level %q", ErrBadQuery, code, s.units[i].Level)
 	}
@@ -214,7 +201,7 @@ func (s *Snapshot) unitFilter(code string) (slot int, idx int32, err error) {
 // with code within ("" for everywhere), sorted by code; a unit finer than
 // the level gives its ancestor. ErrUnknownUnit for an unknown code.
 func (s *Snapshot) UnitsAt(level geo.Level, within string) ([]int32, error) {
-	slot := levelSlot(level)
+	slot := level.Rank()
 	if slot < 0 {
 		return nil, fmt.Errorf("%w: level %q: %w", ErrBadQuery, string(level), geo.ErrUnknownLevel)
 	}
@@ -250,13 +237,13 @@ func (s *Snapshot) unitsAt(slot int, idx int32) []int32 {
 		}
 		return out
 	}
-	us := levelSlot(s.units[idx].Level)
+	us := s.units[idx].Level.Rank()
 	switch {
 	case us == slot:
 		return []int32{idx}
 	case us > slot:
 		for p := s.units[idx].Parent; p >= 0; p = s.units[p].Parent {
-			if levelSlot(s.units[p].Level) == slot {
+			if s.units[p].Level.Rank() == slot {
 				return []int32{p}
 			}
 		}
@@ -273,7 +260,7 @@ func (s *Snapshot) unitsAt(slot int, idx int32) []int32 {
 				continue
 			}
 			seen[c] = true
-			if levelSlot(s.units[c].Level) == slot {
+			if s.units[c].Level.Rank() == slot {
 				out = append(out, c)
 			} else {
 				stack = append(stack, c)

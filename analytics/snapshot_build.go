@@ -242,7 +242,7 @@ func (b *builder) unit(code string, slot int, parent int32) int32 {
 // ancestor returns the ancestor of unit u at slot's level, or -1.
 func (b *builder) ancestor(u int32, slot int) int32 {
 	for p, hops := b.units[u].Parent, 0; p >= 0 && hops < 8; p, hops = b.units[p].Parent, hops+1 {
-		if levelSlot(b.units[p].Level) == slot {
+		if b.units[p].Level.Rank() == slot {
 			return p
 		}
 	}
@@ -358,7 +358,7 @@ func (b *builder) finish(version uint64, dataVersion int64) *Snapshot {
 		order[i] = int32(i)
 	}
 	rank := func(u *UnitInfo) int {
-		if sl := levelSlot(u.Level); sl >= 0 {
+		if sl := u.Level.Rank(); sl >= 0 {
 			return sl
 		}
 		return 3

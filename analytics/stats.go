@@ -102,7 +102,7 @@ func (t *statsTotals) add(o statsTotals) {
 // those that occur with the filtered kinds).
 func (s *Snapshot) Stats(q StatsQuery) (StatsResult, error) {
 	res := StatsResult{Snapshot: s.version, Period: q.Period, Level: q.Level}
-	slot := levelSlot(q.Level)
+	slot := q.Level.Rank()
 	if slot < 0 {
 		return res, fmt.Errorf("%w: level %q: %w", ErrBadQuery, string(q.Level), geo.ErrUnknownLevel)
 	}

@@ -51,7 +51,7 @@ func NewIndex(units []Unit) *Index {
 		if len(u.Geometry) == 0 {
 			continue
 		}
-		li := levelSlot(u.Level)
+		li := u.Level.Rank()
 		if li < 0 {
 			continue
 		}
@@ -67,18 +67,6 @@ func NewIndex(units []Unit) *Index {
 		ix.levels[i].build()
 	}
 	return ix
-}
-
-func levelSlot(l Level) int {
-	switch l {
-	case LevelRegion:
-		return 0
-	case LevelDistrict:
-		return 1
-	case LevelMahalla:
-		return 2
-	}
-	return -1
 }
 
 func (li *levelIndex) build() {

@@ -32,6 +32,21 @@ func ParseLevel(s string) (Level, error) {
 	return "", fmt.Errorf("%q: %w", s, ErrUnknownLevel)
 }
 
+// Rank orders the levels from coarse to fine: 0 region, 1 district, 2
+// mahalla; -1 for any other level. Snapshots and stores index their unit
+// columns by it.
+func (l Level) Rank() int {
+	switch l {
+	case LevelRegion:
+		return 0
+	case LevelDistrict:
+		return 1
+	case LevelMahalla:
+		return 2
+	}
+	return -1
+}
+
 // Parent returns the level above l ("" for regions).
 func (l Level) Parent() Level {
 	switch l {

@@ -30,18 +30,6 @@ func (d *Discloser) publish(a agg, name cellName) Published {
 	return d.protect(a.n, d.cellKey(a.n, a.key, name))
 }
 
-func levelSlot(l geo.Level) int {
-	switch l {
-	case geo.LevelRegion:
-		return 0
-	case geo.LevelDistrict:
-		return 1
-	case geo.LevelMahalla:
-		return 2
-	}
-	return -1
-}
-
 // scope is the place filter of a public question: everything, or the
 // events of one unit.
 type scope struct {
@@ -58,7 +46,7 @@ func (d *Discloser) scopeOf(snap *analytics.Snapshot, code string) (scope, error
 	if !ok || info.Unknown {
 		return scope{}, fmt.Errorf("unit %q: %w", code, analytics.ErrUnknownUnit)
 	}
-	sl := levelSlot(info.Level)
+	sl := info.Level.Rank()
 	if sl < 0 {
 		return scope{}, fmt.Errorf("unit %q is a %s: the public asks by region, district or mahalla: %w", code, info.Level, ErrNotPublic)
 	}
@@ -93,7 +81,7 @@ func (d *Discloser) Stats(ctx context.Context, snap *analytics.Snapshot, q analy
 	default:
 		return res, fmt.Errorf("group=%s needs an analyst token; the public may group by kind or category: %w", q.Group, ErrNotPublic)
 	}
-	slot := levelSlot(q.Level)
+	slot := q.Level.Rank()
 	if slot < 0 {
 		return res, fmt.Errorf("%w: level %q: %w", analytics.ErrBadQuery, string(q.Level), geo.ErrUnknownLevel)
 	}

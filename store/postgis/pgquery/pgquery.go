@@ -75,19 +75,6 @@ var levelColumns = map[geo.Level]string{
 	geo.LevelMahalla:  "mahalla_code",
 }
 
-// levelRank orders levels from coarse (0) to fine (2).
-func levelRank(l geo.Level) int {
-	switch l {
-	case geo.LevelRegion:
-		return 0
-	case geo.LevelDistrict:
-		return 1
-	case geo.LevelMahalla:
-		return 2
-	}
-	return -1
-}
-
 // args collects bound parameters.
 type args []any
 
@@ -267,7 +254,7 @@ func (e *Engine) rowUnitsSQL(ctx context.Context, level geo.Level, unit string, 
 		return "", err
 	}
 	u := a.add(unit)
-	switch ur, r := levelRank(ul), levelRank(level); {
+	switch ur, r := ul.Rank(), level.Rank(); {
 	case ur == r:
 		return "SELECT " + u + "::text AS code", nil
 	case ur < r: // descendants (UNION guards against parent cycles)
