@@ -26,12 +26,11 @@ const (
 // ErrResolution is returned for an H3 resolution outside 0..15.
 var ErrResolution = errors.New("H3 resolution must be 0..15")
 
-// LatLngToCell returns the H3 cell of the point at resolution res.
+// LatLngToCell returns the H3 cell of the point at resolution res. It is
+// the pure-Go LatLngToCellGo (no cgo call; tested identical to h3-go's
+// LatLngToCell), so ingest pays no cgo call per event.
 func LatLngToCell(lat, lon float64, res int) (uint64, error) {
-	if res < 0 || res > h3MaxRes {
-		return 0, fmt.Errorf("h3 resolution %d: %w", res, ErrResolution)
-	}
-	return uint64(h3.LatLngToCell(h3.LatLng{Lat: lat, Lng: lon}, res)), nil
+	return LatLngToCellGo(lat, lon, res)
 }
 
 // CellResolution returns the resolution encoded in an H3 cell index.
