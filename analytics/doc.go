@@ -8,10 +8,12 @@
 // the maintained successor of apache/arrow/go/v17), sorted by occurred_at so
 // a period is one contiguous row range found by binary search: kind,
 // category (dictionary, uint16 indexes), severity, flags, occurred_at (Unix
-// seconds), the res-15 H3 cell (coarser cells by geo.CellParent), lon/lat
-// as float32 (for bbox filters, about 1 m precision) and the region,
-// district and mahalla as int32 indexes into the snapshot's unit table (-1 =
-// unassigned): 42 bytes per event.
+// seconds), the res-10 H3 cell (LatLngToCell of the stored float64
+// coordinates; coarser cells are not its parents for ~6.5% of events per
+// resolution, so those are kept apart: see CellsAt), lon/lat as float32
+// (for bbox filters, about 1 m precision), the region, district and
+// mahalla as int32 indexes into the snapshot's unit table (-1 =
+// unassigned) and a record key: about 50 bytes per event.
 //
 // The unit table holds every unit given to Build. Unit codes that events
 // carry but the unit list lacks are added as unknown units (UnitInfo.Unknown,

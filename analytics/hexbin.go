@@ -7,7 +7,6 @@ import (
 	"slices"
 	"sync"
 
-	"github.com/crimemap/crimemap/geo"
 )
 
 // Hexbin resolutions a query may ask for.
@@ -17,7 +16,8 @@ const (
 )
 
 // Hexbins counts the matching events of q.Period per H3 cell at q.Res
-// (parents of the stored res-15 cells by geo.CellParent), sorted by cell.
+// (geo.LatLngToCell of each event's coordinates, see CellsAt), sorted by
+// cell.
 // Events without a location are counted in NoLocation.
 func (s *Snapshot) Hexbins(q HexbinQuery) (HexbinResult, error) {
 	res := HexbinResult{Snapshot: s.version, Res: q.Res}
@@ -66,21 +66,19 @@ func (s *Snapshot) Hexbins(q HexbinQuery) (HexbinResult, error) {
 	return res, nil
 }
 
-// countCells adds the parents at res of the matching located rows of
+// countCells adds the cells at res of the matching located rows of
 // [lo, hi) to t and returns the number of matching rows without location.
 func (s *Snapshot) countCells(m *matcher, lo, hi, res int, t *cellTable) int64 {
 	var noLoc int64
-	cell := s.cell
+	rd := s.CellsAt(res).Reader(lo)
 	m.each(lo, hi, func(sel []int32) {
 		for _, r := range sel {
-			c := cell[r]
+			c := rd.At(r)
 			if c == 0 {
 				noLoc++
 				continue
 			}
-			if p := geo.CellParent(c, res); p != 0 {
-				t.add(p, 1)
-			}
+			t.add(c, 1)
 		}
 	})
 	return noLoc

@@ -15,7 +15,7 @@ type PointsQuery struct {
 // Point is one located event of a Points answer.
 type Point struct {
 	Lon, Lat   float64
-	Cell       uint64 // H3 cell at geo.EventResolution
+	Cell       uint64 // H3 cell at MaxHexbinRes (10)
 	Kind       Kind
 	Category   string
 	Severity   Severity

@@ -81,6 +81,9 @@ type Snapshot struct {
 	lon, lat []float32
 	levels   [3][]int32 // region, district, mahalla
 	rkey     []uint32
+	// cellExc[r-MinHexbinRes]: rows whose cell at res r < MaxHexbinRes is
+	// not the parent of their res-10 cell (see cells.go).
+	cellExc [MaxHexbinRes - MinHexbinRes]cellExceptions
 
 	categories []string // dictionary of the category column
 	catKinds   []uint8  // bit k-1 set when category i occurs with kind k
@@ -131,7 +134,8 @@ func (s *Snapshot) Unit(code string) (int32, UnitInfo, bool) {
 }
 
 // BytesPerEvent is the size of the Arrow buffers (values, offsets and the
-// category dictionary) divided by the number of events.
+// category dictionary) and of the H3 cell exceptions divided by the number
+// of events.
 func (s *Snapshot) BytesPerEvent() float64 {
 	if s.n == 0 {
 		return 0
@@ -153,6 +157,9 @@ func (s *Snapshot) BytesPerEvent() float64 {
 	}
 	for _, c := range s.record.Columns() {
 		add(c.Data())
+	}
+	for i := range s.cellExc {
+		total += 4*len(s.cellExc[i].rows) + 8*len(s.cellExc[i].cells)
 	}
 	return float64(total) / float64(s.n)
 }
@@ -298,7 +305,7 @@ type Columns struct {
 	Severity []uint8
 	Flags    []uint16
 	At       []int64 // occurred_at, Unix seconds
-	Cell     []uint64
+	Cell     []uint64 // res-10 H3 cell (0 without location); other resolutions: Snapshot.CellsAt
 	// Unit indexes into Units() (-1 = unassigned).
 	Region, District, Mahalla []int32
 	// Category indexes into Categories().

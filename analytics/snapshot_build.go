@@ -159,6 +159,9 @@ type builder struct {
 	lon, lat []float32
 	levels   [3][]int32
 	rkey     []uint32
+	// exc: per resolution below MaxHexbinRes, the builder rows whose cell
+	// is not the parent of their res-10 cell.
+	exc [MaxHexbinRes - MinHexbinRes]cellExceptions
 
 	// one-entry caches: consecutive events often share these strings.
 	lastCat  string
@@ -293,18 +296,24 @@ func (b *builder) add(e *Event) error {
 	if r < 0 && m >= 0 {
 		r = b.ancestor(m, 0)
 	}
-	cell := e.Cell
+	var cell uint64
 	lon, lat := float32(math.NaN()), float32(math.NaN())
 	if e.HasLocation {
 		lon, lat = float32(e.Lon), float32(e.Lat)
-		if cell == 0 {
-			// The store should have it; compute it once rather than lose the event's cell.
-			if c, err := geo.LatLngToCell(e.Lat, e.Lon, geo.EventResolution); err == nil {
-				cell = c
+		// The cell at every hexbin resolution from the stored float64
+		// coordinates (one projection, pure Go): the res-10 cell, and the
+		// coarser ones that are not its parents.
+		var cells [MaxHexbinRes - MinHexbinRes + 1]uint64
+		if err := geo.LatLngToCells(e.Lat, e.Lon, MinHexbinRes, MaxHexbinRes, cells[:]); err == nil {
+			cell = cells[MaxHexbinRes-MinHexbinRes]
+			row := int32(len(b.at))
+			for i := range MaxHexbinRes - MinHexbinRes {
+				if c := cells[i]; c != geo.CellParent(cell, MinHexbinRes+i) {
+					b.exc[i].rows = append(b.exc[i].rows, row)
+					b.exc[i].cells = append(b.exc[i].cells, c)
+				}
 			}
 		}
-	} else {
-		cell = 0
 	}
 	b.kind = append(b.kind, uint8(e.Kind))
 	b.cat = append(b.cat, ci)
@@ -323,6 +332,29 @@ func (b *builder) add(e *Event) error {
 	b.levels[2] = append(b.levels[2], m)
 	b.rkey = append(b.rkey, RecordKey(e.Kind, e.SourceID))
 	return nil
+}
+
+// remapExceptions renumbers the exception rows after the rows were sorted
+// (perm[new] = old) and sorts each list by its new row.
+func remapExceptions(exc *[MaxHexbinRes - MinHexbinRes]cellExceptions, perm []uint32) {
+	inv := make([]int32, len(perm))
+	for nw, old := range perm {
+		inv[old] = int32(nw)
+	}
+	for i := range exc {
+		e := &exc[i]
+		idx := make([]int, len(e.rows))
+		for j := range idx {
+			idx[j] = j
+			e.rows[j] = inv[e.rows[j]]
+		}
+		slices.SortFunc(idx, func(a, b int) int { return int(e.rows[a]) - int(e.rows[b]) })
+		rows, cells := make([]int32, len(idx)), make([]uint64, len(idx))
+		for j, k := range idx {
+			rows[j], cells[j] = e.rows[k], e.cells[k]
+		}
+		e.rows, e.cells = rows, cells
+	}
 }
 
 // RecordKey is the stable record key of the event of kind k with source ID
@@ -412,6 +444,10 @@ func (b *builder) finish(version uint64, dataVersion int64) *Snapshot {
 	for i := range b.levels {
 		b.levels[i] = gatherUnits(b.levels[i], perm, remap)
 	}
+	s.cellExc = b.exc
+	if perm != nil {
+		remapExceptions(&s.cellExc, perm)
+	}
 
 	s.schema = snapshotSchema()
 	cols := []arrow.Array{
@@ -447,7 +483,7 @@ func snapshotSchema() *arrow.Schema {
 		{Name: ColSeverity, Type: arrow.PrimitiveTypes.Uint8},
 		{Name: ColFlags, Type: arrow.PrimitiveTypes.Uint16},
 		{Name: ColOccurredAt, Type: arrow.FixedWidthTypes.Timestamp_s},
-		{Name: ColCell, Type: arrow.PrimitiveTypes.Uint64, Metadata: arrow.NewMetadata([]string{"crimemap.h3_resolution"}, []string{"15"})},
+		{Name: ColCell, Type: arrow.PrimitiveTypes.Uint64, Metadata: arrow.NewMetadata([]string{"crimemap.h3_resolution"}, []string{"10"})},
 		{Name: ColLon, Type: arrow.PrimitiveTypes.Float32},
 		{Name: ColLat, Type: arrow.PrimitiveTypes.Float32},
 		{Name: ColRegion, Type: arrow.PrimitiveTypes.Int32, Metadata: unitMeta(geo.LevelRegion)},

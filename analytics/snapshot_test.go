@@ -402,7 +402,9 @@ func TestHexbinsMatchH3(t *testing.T) {
 					noLoc++
 					continue
 				}
-				p := h3.Cell(e.Cell).Parent(res)
+				// The cell holding the point at res (not the parent of a
+				// finer cell: H3 parents are not geometric).
+				p := h3.LatLngToCell(h3.LatLng{Lat: e.Lat, Lng: e.Lon}, res)
 				want[uint64(p)]++
 			}
 			gotM := map[uint64]int64{}

@@ -354,7 +354,7 @@ func Classify(ctx context.Context, in Input) (Run, error) {
 			return run, err
 		}
 		hotNotes = notes
-		countHot(&cols, lo, hi, cs, want, district, hot)
+		countHot(&cols, snap.CellsAt(HotspotRes), lo, hi, cs, want, district, hot)
 	}
 	for _, m := range all {
 		m.c = cs[m.unit]

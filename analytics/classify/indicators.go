@@ -10,7 +10,6 @@ import (
 
 	"github.com/crimemap/crimemap/analytics"
 	"github.com/crimemap/crimemap/analytics/hotspot"
-	"github.com/crimemap/crimemap/geo"
 	"github.com/paulmach/orb"
 )
 
@@ -255,8 +254,10 @@ func hotDistrict(ctx context.Context, snap *analytics.Snapshot, p analytics.Peri
 }
 
 // countHot counts, per mahalla, located crimes of [lo, hi) whose cell at
-// HotspotRes is a hot cell of the mahalla's district.
-func countHot(c *columns, lo, hi int, cs []counts, want []bool, district []int32, hot map[int32]map[uint64]struct{}) {
+// HotspotRes (cells holds the snapshot's cells at that resolution) is a
+// hot cell of the mahalla's district.
+func countHot(c *columns, cells analytics.CellColumn, lo, hi int, cs []counts, want []bool, district []int32, hot map[int32]map[uint64]struct{}) {
+	rd := cells.Reader(lo)
 	for r := lo; r < hi; r++ {
 		m := c.Mahalla[r]
 		if m < 0 || !want[m] || analytics.Kind(c.Kind[r]) != analytics.KindCrime || c.Cell[r] == 0 {
@@ -266,7 +267,7 @@ func countHot(c *columns, lo, hi int, cs []counts, want []bool, district []int32
 		if len(set) == 0 {
 			continue
 		}
-		if _, ok := set[geo.CellParent(c.Cell[r], HotspotRes)]; ok {
+		if _, ok := set[rd.At(int32(r))]; ok {
 			cs[m].hot++
 		}
 	}

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/crimemap/crimemap/analytics"
-	"github.com/crimemap/crimemap/geo"
 )
 
 // cube holds the finest cells of the public lattice for one snapshot:
@@ -200,11 +199,12 @@ func (c *cube) buildHex(ctx context.Context, res int) ([][]hcell, error) {
 		lo, hi := c.snap.Rows(mp.From, mp.To)
 		at := make(map[hkey]int)
 		var cells []hcell
+		rd := c.snap.CellsAt(res).Reader(lo)
 		for r := lo; r < hi; r++ {
-			if cols.Cell[r] == 0 {
+			p := rd.At(int32(r))
+			if p == 0 {
 				continue
 			}
-			p := geo.CellParent(cols.Cell[r], res)
 			k := hkey{p, c.groupOf[cols.Category[r]], cols.Kind[r]}
 			i, ok := at[k]
 			if !ok {
