@@ -718,15 +718,21 @@ func benchTilesPostGIS(ctx context.Context, w io.Writer, log *slog.Logger, ts *t
 		if _, err := st.Pool().Exec(ctx, "VACUUM ANALYZE events"); err != nil {
 			return benchResult{}, fmt.Errorf("vacuum analyze: %w", err)
 		}
-		// The cells the hexbins layer can draw: the parents of every
-		// located event at the resolutions of z8..z14.
+		// The cells the hexbins layer can draw: the cell of every located
+		// event at the resolutions of z8..z14, as the store computes them
+		// (LatLngToCell of the stored coordinates, not parents of the
+		// res-15 cell: H3's hierarchy is not geometric).
 		set := map[uint64]struct{}{}
 		for _, e := range ts.events {
-			if e.Cell == 0 {
+			if !e.HasLocation {
 				continue
 			}
 			for z := 8; z <= 14; z++ {
-				set[geo.CellParent(e.Cell, pgtiles.HexResolution(z))] = struct{}{}
+				c, err := geo.LatLngToCellGo(e.Lat, e.Lon, pgtiles.HexResolution(z))
+				if err != nil {
+					return benchResult{}, fmt.Errorf("event %q: %w", e.SourceID, err)
+				}
+				set[c] = struct{}{}
 			}
 		}
 		cells := make([]uint64, 0, len(set))

@@ -21,27 +21,41 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 )
 
-// eventColumns are the stored event columns in staging/COPY order.
+// eventColumns are the event columns the store reads, in scan order.
 var eventColumns = [...]string{"kind", "source_id", "occurred_at", "lon", "lat", "h3", "category",
 	"region_code", "district_code", "mahalla_code", "article", "severity", "flags", "killed",
 	"injured", "vehicle", "fine"}
 
 const eventCols = "kind, source_id, occurred_at, lon, lat, h3, category, region_code, district_code, mahalla_code, article, severity, flags, killed, injured, vehicle, fine"
 
+// writeColumns are the columns the store writes, in staging/COPY order:
+// eventColumns, then the cells at cellMinRes..cellMaxRes (cellColumns),
+// computed from lon/lat in Go.
+var writeColumns = [...]string{"kind", "source_id", "occurred_at", "lon", "lat", "h3", "category",
+	"region_code", "district_code", "mahalla_code", "article", "severity", "flags", "killed",
+	"injured", "vehicle", "fine", "h3_r5", "h3_r6", "h3_r7", "h3_r8", "h3_r9", "h3_r10"}
+
+const writeCols = eventCols + ", h3_r5, h3_r6, h3_r7, h3_r8, h3_r9, h3_r10"
+
 // The staging table lives for one transaction; it is not WAL-logged.
 const createStage = `CREATE TEMP TABLE events_stage (
   kind smallint, source_id text COLLATE "C", occurred_at timestamptz, lon double precision,
   lat double precision, h3 bigint, category text, region_code text COLLATE "C",
   district_code text COLLATE "C", mahalla_code text COLLATE "C", article text, severity smallint,
-  flags smallint, killed integer, injured integer, vehicle text, fine double precision
+  flags smallint, killed integer, injured integer, vehicle text, fine double precision,
+  h3_r5 bigint, h3_r6 bigint, h3_r7 bigint, h3_r8 bigint, h3_r9 bigint, h3_r10 bigint
 ) ON COMMIT DROP`
 
 // eventDiffers is true when the stored row e differs from the staged s.
+// The cells follow from lon/lat, but a stored row may still lack them
+// (written by hand, or before migration 00006 and not yet backfilled).
 const eventDiffers = `(e.occurred_at, e.lon, e.lat, e.h3, e.category, e.region_code, e.district_code,
-   e.mahalla_code, e.article, e.severity, e.flags, e.killed, e.injured, e.vehicle, e.fine)
+   e.mahalla_code, e.article, e.severity, e.flags, e.killed, e.injured, e.vehicle, e.fine,
+   e.h3_r5, e.h3_r6, e.h3_r7, e.h3_r8, e.h3_r9, e.h3_r10)
   IS DISTINCT FROM
   (s.occurred_at, s.lon, s.lat, s.h3, s.category, s.region_code, s.district_code,
-   s.mahalla_code, s.article, s.severity, s.flags, s.killed, s.injured, s.vehicle, s.fine)`
+   s.mahalla_code, s.article, s.severity, s.flags, s.killed, s.injured, s.vehicle, s.fine,
+   s.h3_r5, s.h3_r6, s.h3_r7, s.h3_r8, s.h3_r9, s.h3_r10)`
 
 // mergeClassify counts the staged events that are new and those that
 // differ from the stored row, so a re-put of unchanged data runs one read
@@ -52,8 +66,8 @@ FROM events_stage s LEFT JOIN events e ON e.kind = s.kind AND e.source_id = s.so
 
 // mergeInsert adds the staged events that are new. A conflicting row is
 // left alone (not even locked): mergeUpdate decides about it.
-const mergeInsert = `INSERT INTO events (` + eventCols + `)
-SELECT ` + eventCols + ` FROM events_stage
+const mergeInsert = `INSERT INTO events (` + writeCols + `)
+SELECT ` + writeCols + ` FROM events_stage
 ON CONFLICT (kind, source_id) DO NOTHING`
 
 // mergeUpdate rewrites the stored events whose data differ from the staged
@@ -64,7 +78,8 @@ const mergeUpdate = `UPDATE events e SET
   occurred_at = s.occurred_at, lon = s.lon, lat = s.lat, h3 = s.h3, category = s.category,
   region_code = s.region_code, district_code = s.district_code, mahalla_code = s.mahalla_code,
   article = s.article, severity = s.severity, flags = s.flags, killed = s.killed,
-  injured = s.injured, vehicle = s.vehicle, fine = s.fine
+  injured = s.injured, vehicle = s.vehicle, fine = s.fine,
+  h3_r5 = s.h3_r5, h3_r6 = s.h3_r6, h3_r7 = s.h3_r7, h3_r8 = s.h3_r8, h3_r9 = s.h3_r9, h3_r10 = s.h3_r10
 FROM events_stage s
 WHERE e.kind = s.kind AND e.source_id = s.source_id AND ` + eventDiffers
 
@@ -91,6 +106,11 @@ const estRowBytes = 190
 // staging table, INSERT ... ON CONFLICT DO NOTHING for the new events, then
 // UPDATE for the stored events whose data differ. Unchanged events are not
 // written (not even locked).
+//
+// Every located event is written with its H3 cells at resolutions 5..10
+// (h3_r5..h3_r10, geo.LatLngToCells of its Lon/Lat), computed by the COPY
+// source as it encodes the row (on pgx's encoding goroutine, so the work
+// overlaps the server's) and kept for the merge path's second COPY.
 func (s *Store) PutEvents(ctx context.Context, events []analytics.Event) (store.Result, error) {
 	var res store.Result
 	events, dups, err := check.Events(events)
@@ -126,19 +146,34 @@ func (s *Store) PutEvents(ctx context.Context, events []analytics.Event) (store.
 		}
 	}
 
-	vals := make([]any, len(eventColumns))
+	// cells[i*nCells:] are events[i]'s, computed up to computed (the
+	// sources run one after the other, each in row order).
+	cells := make([]int64, nCells*len(events))
+	computed := 0
+	var cellErr error
+	vals := make([]any, len(writeColumns))
 	src := func() pgx.CopyFromSource {
 		return pgx.CopyFromSlice(len(events), func(i int) ([]any, error) {
-			return eventValues(vals, &events[i]), nil
+			c := cells[i*nCells : (i+1)*nCells]
+			if i >= computed {
+				if err := eventCells(&events[i], c); err != nil {
+					cellErr = err
+					return nil, err
+				}
+				computed = i + 1
+			}
+			return eventValues(vals, &events[i], c), nil
 		})
 	}
 	path := "copy"
 	if _, err := tx.Exec(ctx, `SAVEPOINT put_events`); err != nil {
 		return res, fmt.Errorf("postgis put events: %w", translate(ctx, err))
 	}
-	_, err = tx.CopyFrom(ctx, pgx.Identifier{"events"}, eventColumns[:], src())
+	_, err = tx.CopyFrom(ctx, pgx.Identifier{"events"}, writeColumns[:], src())
 	var pe *pgconn.PgError
 	switch {
+	case cellErr != nil: // the server reports it as a failed COPY
+		return res, fmt.Errorf("postgis put events: %w", cellErr)
 	case err == nil:
 		res.Inserted = len(events)
 	case errors.As(err, &pe) && pe.Code == "23505" && pe.ConstraintName == "events_kind_source_id":
@@ -147,6 +182,9 @@ func (s *Store) PutEvents(ctx context.Context, events []analytics.Event) (store.
 			return res, fmt.Errorf("postgis put events: %w", translate(ctx, err))
 		}
 		if res, err = s.mergeEvents(ctx, tx, src()); err != nil {
+			if cellErr != nil {
+				err = fmt.Errorf("postgis put events: %w", cellErr)
+			}
 			return store.Result{}, err
 		}
 	default:
@@ -191,7 +229,7 @@ func (s *Store) mergeEvents(ctx context.Context, tx pgx.Tx, src pgx.CopyFromSour
 	if _, err := tx.Exec(ctx, createStage); err != nil {
 		return res, fmt.Errorf("postgis put events: staging: %w", translate(ctx, err))
 	}
-	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"events_stage"}, eventColumns[:], src); err != nil {
+	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"events_stage"}, writeColumns[:], src); err != nil {
 		return res, fmt.Errorf("postgis put events: copy: %w", translate(ctx, err))
 	}
 	// Statistics let the planner choose between index lookups (a small
@@ -227,8 +265,9 @@ func (s *Store) mergeEvents(ctx context.Context, tx pgx.Tx, src pgx.CopyFromSour
 	return res, nil
 }
 
-// eventValues fills vals with e's columns in eventColumns order.
-func eventValues(vals []any, e *analytics.Event) []any {
+// eventValues fills vals with e's columns in writeColumns order; cells are
+// e's cells at cellMinRes..cellMaxRes (written only when e has a location).
+func eventValues(vals []any, e *analytics.Event, cells []int64) []any {
 	var lon, lat, cell any
 	if e.HasLocation {
 		lon, lat = e.Lon, e.Lat
@@ -240,6 +279,13 @@ func eventValues(vals []any, e *analytics.Event) []any {
 	vals[6], vals[7], vals[8], vals[9] = nullString(e.Category), nullString(e.Region), nullString(e.District), nullString(e.Mahalla)
 	vals[10], vals[11], vals[12] = nullString(e.Article), int16(e.Severity), int16(e.Flags)
 	vals[13], vals[14], vals[15], vals[16] = e.Killed, e.Injured, nullString(e.Vehicle), e.Fine
+	for j := range nCells {
+		if e.HasLocation {
+			vals[len(eventColumns)+j] = cells[j]
+		} else {
+			vals[len(eventColumns)+j] = nil
+		}
+	}
 	return vals
 }
 

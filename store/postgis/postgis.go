@@ -2,6 +2,11 @@
 // pgx/v5 (pgxpool). It is the production store: durable, shared, GiST
 // indexed, with SQL views QGIS opens directly (see migrations/README.md).
 //
+// Every located event also stores its H3 cells at the hexbin resolutions
+// (h3_r5..h3_r10: h3.LatLngToCell of its coordinates, not parents of the
+// res-15 cell, which differ for some points), computed in Go on every write;
+// Open computes those of rows stored without them (see backfillCells).
+//
 // PutEvents is a bulk path, one transaction per batch: the batch is COPYed
 // (binary) straight into events under a savepoint; only when the unique
 // (kind, source_id) index rejects a row does it roll back to the savepoint
@@ -71,6 +76,12 @@ func Open(ctx context.Context, url string, log *slog.Logger) (*Store, error) {
 	if err := s.repairIndexes(ctx); err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("postgis store: restore indexes: %w", err)
+	}
+	// Rows stored before migration 00006 (or written by hand) lack their
+	// H3 cells at res 5..10.
+	if _, err := s.backfillCells(ctx, backfillBatch); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("postgis store: backfill h3 cells: %w", err)
 	}
 	log.Debug("postgis store open", "host", cfg.ConnConfig.Host, "database", cfg.ConnConfig.Database)
 	return s, nil

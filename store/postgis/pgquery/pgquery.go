@@ -11,10 +11,11 @@
 // the same floating-point operations, in the same order, as
 // analytics.RatePer1000 and analytics.Compare, so they match bit for bit.
 //
-// Coarser H3 cells come from bit operations on the stored res-15 cell (a
-// signed bigint with the uint64 bit pattern), as geo.CellParent does: the
-// resolution (bits 52-55) is set to res and the digits res+1..15 to 7. No
-// h3 extension is needed.
+// Hexbins group by the event's stored cell at the requested resolution
+// (events.h3_r5 .. h3_r10, the cell h3.LatLngToCell gives for the event's
+// coordinates, computed by the store at write time; a signed bigint with the
+// uint64 bit pattern). They are not parents of the res-15 cell: H3's
+// hierarchy is not geometric. No h3 extension is needed.
 package pgquery
 
 import (
@@ -496,30 +497,20 @@ ORDER BY s.t`
 	return res, nil
 }
 
-// h3 bit layout (see geo.CellParent).
-const (
-	h3ResOffset = 52
-	h3DigitBits = 3
-	h3MaxRes    = 15
-)
-
-// ParentDigits is the bit mask that sets the digits res+1..15 of an H3 index
-// to 7 (unused), as a signed bigint parameter.
-func ParentDigits(res int) int64 {
-	var m uint64
-	for r := res + 1; r <= h3MaxRes; r++ {
-		m |= uint64(7) << ((h3MaxRes - r) * h3DigitBits)
-	}
-	return int64(m)
+// cellColumns is the allowlist of stored H3 cell columns by resolution
+// (analytics.MinHexbinRes..MaxHexbinRes).
+var cellColumns = map[int]string{
+	5: "h3_r5", 6: "h3_r6", 7: "h3_r7", 8: "h3_r8", 9: "h3_r9", 10: "h3_r10",
 }
 
-// Hexbins answers q like analytics.Snapshot.Hexbins: the parent at q.Res of
-// each stored res-15 cell by bit operations
-// ((h3 & ~(15 << 52)) | res << 52 | digits), counted and sorted by cell
-// (H3 indexes have bit 63 clear, so bigint order is uint64 order).
+// Hexbins answers q like analytics.Snapshot.Hexbins: the events counted by
+// their stored cell at q.Res (column h3_rN) and sorted by cell (H3 indexes
+// have bit 63 clear, so bigint order is uint64 order); events without
+// location (NULL cells) are NoLocation.
 func (e *Engine) Hexbins(ctx context.Context, q analytics.HexbinQuery) (analytics.HexbinResult, error) {
 	res := analytics.HexbinResult{Res: q.Res}
-	if q.Res < analytics.MinHexbinRes || q.Res > analytics.MaxHexbinRes {
+	col, ok := cellColumns[q.Res]
+	if q.Res < analytics.MinHexbinRes || q.Res > analytics.MaxHexbinRes || !ok {
 		return res, fmt.Errorf("%w: res %d: want %d..%d", analytics.ErrBadQuery, q.Res, analytics.MinHexbinRes, analytics.MaxHexbinRes)
 	}
 	if err := checkPeriod(q.Period, "period"); err != nil {
@@ -530,8 +521,7 @@ func (e *Engine) Hexbins(ctx context.Context, q analytics.HexbinQuery) (analytic
 	if err != nil {
 		return res, err
 	}
-	cell := "(h3 & ~(15::bigint << 52)) | (" + a.add(int64(q.Res)) + "::bigint << 52) | " + a.add(ParentDigits(q.Res)) + "::bigint"
-	sql := `SELECT ` + cell + ` AS cell, count(*)
+	sql := `SELECT ` + col + ` AS cell, count(*)
 FROM events
 WHERE ` + and(filter, periodSQL(q.Period, &a)) + `
 GROUP BY 1 ORDER BY 1 NULLS FIRST`
@@ -546,7 +536,7 @@ GROUP BY 1 ORDER BY 1 NULLS FIRST`
 		if err := rows.Scan(&c, &n); err != nil {
 			return res, fmt.Errorf("pgquery: hexbins: %w", err)
 		}
-		if c == nil { // h3 IS NULL: no location
+		if c == nil { // no location
 			res.NoLocation = n
 			continue
 		}

@@ -16,9 +16,11 @@
 //     occurred_at BRIN index); from RestrictZoom on only those of the
 //     tile's units (the events_units GIN index).
 //   - hexbins: the events in the tile's box widened by two H3 edge lengths
-//     (the renderer's margin) are counted per parent cell at the tile's
-//     resolution (bit operations on the stored res-15 cell, as pgquery);
-//     a cell is drawn in the tile holding its centre, without buffer.
+//     (the renderer's margin) are counted per cell at the tile's
+//     resolution (HexResolution, always 5..10: the stored column h3_rN,
+//     the cell LatLngToCell gives for the event's coordinates, as
+//     pgquery); a cell is drawn in the tile holding its centre, without
+//     buffer.
 //
 // Best case for PostGIS, set up by Prepare: an expression GiST index on
 // ST_Transform(units.geom, 3857), so the tile's && uses an index, and a
@@ -191,7 +193,10 @@ func Tile(layers []string, z, x, y int, p Params) (Query, error) {
 		if lc, ok := levelColumn[l]; ok {
 			sub = unitSQL(l, lc.level, lc.col, z, x, y, p, kinds, &a)
 		} else if l == LayerHexbins {
-			sub = hexSQL(z, x, y, p, kinds, &a)
+			var err error
+			if sub, err = hexSQL(z, x, y, p, kinds, &a); err != nil {
+				return Query{}, err
+			}
 		} else {
 			return Query{}, fmt.Errorf("pgtiles: layer %q not supported", l)
 		}
@@ -279,19 +284,20 @@ func edgeKm(res int) float64 {
 	return 8.544
 }
 
-// parentDigits sets the digits res+1..15 of an H3 index to 7.
-func parentDigits(res int) int64 {
-	var m uint64
-	for r := res + 1; r <= 15; r++ {
-		m |= uint64(7) << ((15 - r) * 3)
-	}
-	return int64(m)
+// cellColumns is the allowlist of stored H3 cell columns by resolution
+// (every value of HexResolution).
+var cellColumns = map[int]string{
+	5: "h3_r5", 6: "h3_r6", 7: "h3_r7", 8: "h3_r8", 9: "h3_r9", 10: "h3_r10",
 }
 
 // hexSQL is the MVT of the event counts per H3 cell whose centre lies in
 // the tile.
-func hexSQL(z, x, y int, p Params, kinds []int16, a *args) string {
+func hexSQL(z, x, y int, p Params, kinds []int16, a *args) (string, error) {
 	res := HexResolution(z)
+	col, ok := cellColumns[res]
+	if !ok {
+		return "", fmt.Errorf("pgtiles: no stored H3 cells at resolution %d", res)
+	}
 	b := maptile.New(uint32(x), uint32(y), maptile.Zoom(z)).Bound()
 	lat := math.Max(math.Abs(b.Min[1]), math.Abs(b.Max[1]))
 	m := 2 * edgeKm(res) / 111.32 / math.Max(math.Cos(lat*math.Pi/180), 0.05)
@@ -300,12 +306,12 @@ func hexSQL(z, x, y int, p Params, kinds []int16, a *args) string {
 	return `WITH bounds AS (
     SELECT ST_TileEnvelope(` + a.add(int32(z)) + `, ` + a.add(int32(x)) + `, ` + a.add(int32(y)) + `) AS geom
 ), c AS (
-    SELECT (e.h3 & ~(15::bigint << 52)) | (` + r + `::bigint << 52) | ` + a.add(parentDigits(res)) + `::bigint AS cell, count(*) AS count
+    SELECT e.` + col + ` AS cell, count(*) AS count
     FROM events e
     WHERE e.geom && ST_MakeEnvelope(` + a.add(b.Min[0]) + `, ` + a.add(b.Min[1]) + `, ` + a.add(b.Max[0]) + `, ` + a.add(b.Max[1]) + `, 4326)
       AND e.occurred_at >= ` + a.add(p.From) + ` AND e.occurred_at < ` + a.add(p.To) + `
       AND e.kind = ANY(` + a.add(kinds) + `::smallint[])
-      AND e.h3 IS NOT NULL
+      AND e.` + col + ` IS NOT NULL
     GROUP BY 1
 ), mvtgeom AS (
     SELECT ST_AsMVTGeom(h.geom, bounds.geom, ` + strconv.Itoa(Extent) + `, 0, true) AS geom,
@@ -314,5 +320,5 @@ func hexSQL(z, x, y int, p Params, kinds []int16, a *args) string {
     WHERE h.cx >= ST_XMin(bounds.geom) AND h.cx < ST_XMax(bounds.geom)
       AND h.cy > ST_YMin(bounds.geom) AND h.cy <= ST_YMax(bounds.geom)
 )
-SELECT ST_AsMVT(mvtgeom.*, 'hexbins', ` + strconv.Itoa(Extent) + `, 'geom', 'id') FROM mvtgeom WHERE geom IS NOT NULL`
+SELECT ST_AsMVT(mvtgeom.*, 'hexbins', ` + strconv.Itoa(Extent) + `, 'geom', 'id') FROM mvtgeom WHERE geom IS NOT NULL`, nil
 }
