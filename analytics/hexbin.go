@@ -6,7 +6,6 @@ import (
 	"runtime"
 	"slices"
 	"sync"
-
 )
 
 // Hexbin resolutions a query may ask for.

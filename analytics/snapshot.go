@@ -304,7 +304,7 @@ type Columns struct {
 	Kind     []uint8
 	Severity []uint8
 	Flags    []uint16
-	At       []int64 // occurred_at, Unix seconds
+	At       []int64  // occurred_at, Unix seconds
 	Cell     []uint64 // res-10 H3 cell (0 without location); other resolutions: Snapshot.CellsAt
 	// Unit indexes into Units() (-1 = unassigned).
 	Region, District, Mahalla []int32
