@@ -59,26 +59,18 @@ func h3Entry(lat, lon float64, res int) (face, entry int) {
 	return p.face, i*9 + j*3 + k
 }
 
-// The property tests: random points uniform on the sphere (seeded), both
-// functions against h3-go, on two goroutines. 1,000,000 x 16 resolutions
-// takes over a minute on two cores (h3-go alone is ~1.3 µs a call), so:
-// 200,000 points at every resolution 0..15 and 1,000,000 points at the
-// service's resolutions 5..10 (a fifth of each with -short).
+// The property test: 1,000,000 random points uniform on the sphere
+// (seeded), every resolution 0..15, both functions against h3-go, on two
+// goroutines (a fifth with -short); the first 200,000 also count the
+// face/IJK table entries they exercise.
 
 func TestLatLngToCellGoMatchesH3AllResolutions(t *testing.T) {
-	n := 200_000
-	if testing.Short() {
-		n = 40_000
-	}
-	comparePoints(t, n, 0, 15, 1, true)
-}
-
-func TestLatLngToCellsMatchesH3Res5to10(t *testing.T) {
 	n := 1_000_000
 	if testing.Short() {
 		n = 200_000
 	}
-	comparePoints(t, n, 5, 10, 2, false)
+	comparePoints(t, 200_000, 0, 15, 1, true)
+	comparePoints(t, n-200_000, 0, 15, 2, false)
 }
 
 // comparePoints compares n random points at resolutions lo..hi; with

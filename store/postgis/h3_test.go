@@ -20,6 +20,7 @@ import (
 	"github.com/crimemap/crimemap/analytics"
 	"github.com/crimemap/crimemap/geo"
 	"github.com/crimemap/crimemap/migrations"
+	"github.com/crimemap/crimemap/store"
 	"github.com/crimemap/crimemap/store/postgis"
 	"github.com/crimemap/crimemap/store/postgis/pgquery"
 	"github.com/crimemap/crimemap/store/postgis/pgtest"
@@ -576,6 +577,22 @@ WHERE u.level = 'mahalla' ORDER BY u.code, d.path`, perMahalla, seed)
 	got, err := eng.Hexbins(ctx, analytics.HexbinQuery{Res: 8, Period: per,
 		Filter: analytics.Filter{Kinds: []analytics.Kind{analytics.KindCrime}, Unit: unit}})
 	compare("pgquery res 8, crimes of "+unit, got, err, wantUnitCrimes, 0)
+
+	// The service's own hexbins: the analytics snapshot built from this
+	// store (what /v1/hexbins, the hexbin tiles and Gi* count).
+	snap, err := analytics.BuildFromStore(ctx, s, func(ctx context.Context) ([]geo.Unit, error) {
+		return s.Units(ctx, store.UnitQuery{})
+	}, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for res := minRes; res <= maxRes; res++ {
+		got, err := snap.Hexbins(analytics.HexbinQuery{Res: res, Period: per})
+		compare(fmt.Sprintf("snapshot res %d", res), got, err, want[res], noLoc)
+	}
+	got, err = snap.Hexbins(analytics.HexbinQuery{Res: 8, Period: per,
+		Filter: analytics.Filter{Kinds: []analytics.Kind{analytics.KindCrime}, Unit: unit}})
+	compare("snapshot res 8, crimes of "+unit, got, err, wantUnitCrimes, 0)
 	for _, res := range []int{4, 11} {
 		if _, err := eng.Hexbins(ctx, analytics.HexbinQuery{Res: res, Period: per}); !errors.Is(err, analytics.ErrBadQuery) {
 			t.Errorf("pgquery res %d: %v, want ErrBadQuery", res, err)
