@@ -28,14 +28,7 @@ func TestHexbinsAreLatLngToCell(t *testing.T) {
 			evs[i].Lat, evs[i].Lon = 38.5+rng.Float64()*0.6, 65.5+rng.Float64()*0.8
 		}
 	}
-	snap, err := analytics.Build(context.Background(), nil, func(fn func(*analytics.Event) error) error {
-		for i := range evs {
-			if err := fn(&evs[i]); err != nil {
-				return err
-			}
-		}
-		return nil
-	}, 1, 1)
+	snap, err := analytics.BuildEvents(context.Background(), nil, evs, 1, 1)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -141,6 +141,19 @@ func Build(ctx context.Context, units []geo.Unit, scan func(fn func(*Event) erro
 	return b.finish(version, dataVersion), nil
 }
 
+// BuildEvents builds a snapshot of the events in memory (tests, fixtures,
+// benchmarks): Build over a slice.
+func BuildEvents(ctx context.Context, units []geo.Unit, events []Event, version uint64, dataVersion int64) (*Snapshot, error) {
+	return Build(ctx, units, func(fn func(*Event) error) error {
+		for i := range events {
+			if err := fn(&events[i]); err != nil {
+				return err
+			}
+		}
+		return nil
+	}, version, dataVersion)
+}
+
 // builder accumulates events column by column.
 type builder struct {
 	units   []UnitInfo

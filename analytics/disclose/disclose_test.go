@@ -54,14 +54,7 @@ func demoWorld(t testing.TB) world {
 			worldErr = err
 			return
 		}
-		snap, err := analytics.Build(context.Background(), units, func(fn func(*analytics.Event) error) error {
-			for i := range evs {
-				if err := fn(&evs[i]); err != nil {
-					return err
-				}
-			}
-			return nil
-		}, 1, 1)
+		snap, err := analytics.BuildEvents(context.Background(), units, evs, 1, 1)
 		if err != nil {
 			worldErr = err
 			return
