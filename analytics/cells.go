@@ -26,21 +26,22 @@ type cellExceptions struct {
 // CellColumn reads the H3 cell at one resolution of every row: exactly
 // geo.LatLngToCell of the event's stored coordinates (0 without location).
 type CellColumn struct {
-	res  int
-	base []uint64 // res-10 cells
-	exc  *cellExceptions
+	base    []uint64 // res-10 cells
+	exc     *cellExceptions
+	and, or uint64 // parent at res of a res-10 cell: c&and | or
 }
 
 // CellsAt returns the cells at res (MinHexbinRes..MaxHexbinRes); other
 // resolutions give a column of zeros.
 func (s *Snapshot) CellsAt(res int) CellColumn {
-	c := CellColumn{res: res, base: s.cell}
+	c := CellColumn{base: s.cell}
 	if res < MinHexbinRes || res > MaxHexbinRes {
 		c.base = nil
 		return c
 	}
 	if res < MaxHexbinRes {
 		c.exc = &s.cellExc[res-MinHexbinRes]
+		c.and, c.or = geo.ParentMasks(MaxHexbinRes, res)
 	}
 	return c
 }
@@ -78,5 +79,5 @@ func (r *CellReader) At(row int32) uint64 {
 	if r.k < len(e.rows) && e.rows[r.k] == row {
 		return e.cells[r.k]
 	}
-	return geo.CellParent(c, r.col.res)
+	return c&r.col.and | r.col.or
 }

@@ -47,11 +47,19 @@ func CellParent(cell uint64, res int) uint64 {
 	if res < 0 || res > cres {
 		return 0
 	}
-	p := cell&^h3ResMask | uint64(res)<<h3ResOffset
-	for r := res + 1; r <= cres; r++ {
-		p |= uint64(7) << ((h3MaxRes - r) * h3DigitBits)
+	and, or := ParentMasks(cres, res)
+	return cell&and | or
+}
+
+// ParentMasks returns and, or such that c&and | or is CellParent(c, res)
+// for every valid cell c of resolution from (from >= res): the masks of a
+// loop over many cells of one resolution, computed once.
+func ParentMasks(from, res int) (and, or uint64) {
+	and, or = ^h3ResMask, uint64(res)<<h3ResOffset
+	for r := res + 1; r <= from; r++ {
+		or |= uint64(7) << ((h3MaxRes - r) * h3DigitBits)
 	}
-	return p
+	return and, or
 }
 
 // CellToLatLng returns the centre of the cell as (lat, lon).

@@ -30,6 +30,22 @@ func TestCellParentMatchesH3(t *testing.T) {
 	}
 }
 
+func TestParentMasksMatchH3(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for range 5000 {
+		cell, err := LatLngToCell(rng.Float64()*180-90, rng.Float64()*360-180, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for res := 0; res <= 10; res++ {
+			and, or := ParentMasks(10, res)
+			if got, want := cell&and|or, uint64(h3.Cell(cell).Parent(res)); got != want {
+				t.Fatalf("ParentMasks(10, %d) on %x: %x, h3 says %x", res, cell, got, want)
+			}
+		}
+	}
+}
+
 func TestCellParentRejectsFinerResolution(t *testing.T) {
 	cell, _ := LatLngToCell(41.3, 69.2, 8)
 	if got := CellParent(cell, 9); got != 0 {

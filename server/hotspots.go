@@ -181,7 +181,7 @@ func (s *Server) handleMahallaHotspots(w http.ResponseWriter, r *http.Request) e
 		if err := s.disclose.CheckPeriod(mq.Period, s.cfg.Now()); err != nil {
 			return err
 		}
-		return s.publicMahallaHotspots(w, r, format, snap, mq, mq.Boundaries)
+		return s.publicMahallaHotspots(w, r, format, snap, mq)
 	}
 	s.view(w, true)
 	res, err := hotspot.MahallaHotspots(snap, mq)

@@ -14,7 +14,6 @@ import (
 	"github.com/crimemap/crimemap/analytics/disclose"
 	"github.com/crimemap/crimemap/analytics/hotspot"
 	"github.com/crimemap/crimemap/geo"
-	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/geojson"
 )
 
@@ -112,16 +111,10 @@ func (s *Server) publicHotspots(w http.ResponseWriter, r *http.Request, format s
 	for i, c := range hc {
 		lat, lon := geo.CellToLatLng(c.Cell)
 		b := c.Bin
-		out.Cells = append(out.Cells, publicHotCell{H3: cellHex(c.Cell), Lat: lat, Lon: lon, countJSON: toCountJSON(countOf(pubs[i])), Bin: &b})
+		out.Cells = append(out.Cells, publicHotCell{H3: cellHex(c.Cell), Lat: lat, Lon: lon, countJSON: toCountJSON(pubs[i].Count()), Bin: &b})
 	}
 	s.setSnapshotHeader(w, snap.Version())
 	return s.writePublicHot(w, r, format, &out)
-}
-
-// countOf is the count and bounds of a published value.
-func countOf(p disclose.Published) (int64, analytics.Bounds) {
-	n, _ := p.Count()
-	return n, p.Bounds
 }
 
 func (s *Server) publicEmerging(w http.ResponseWriter, r *http.Request, format string, snap *analytics.Snapshot, eq hotspot.EmergingQuery) error {
@@ -170,7 +163,7 @@ func (s *Server) publicEmerging(w http.ResponseWriter, r *http.Request, format s
 		Statistic: fmt.Sprintf("emerging hot spot categories (space-time Gi* and Mann-Kendall) of the published counts of %d %s steps; counts are the last step's", len(steps), eq.Interval)}
 	for i, c := range ec {
 		lat, lon := geo.CellToLatLng(c.Cell)
-		out.Cells = append(out.Cells, publicHotCell{H3: cellHex(c.Cell), Lat: lat, Lon: lon, countJSON: toCountJSON(countOf(last[i])), Category: string(c.Category)})
+		out.Cells = append(out.Cells, publicHotCell{H3: cellHex(c.Cell), Lat: lat, Lon: lon, countJSON: toCountJSON(last[i].Count()), Category: string(c.Category)})
 	}
 	s.setSnapshotHeader(w, snap.Version())
 	return s.writePublicHot(w, r, format, &out)
@@ -267,7 +260,7 @@ type publicMahallaResponse struct {
 // publicMahallaHotspots runs the mahalla Gi* and local Moran on the
 // published mahalla counts (their perturbed values) and publishes bins and
 // clusters with the counts' intervals.
-func (s *Server) publicMahallaHotspots(w http.ResponseWriter, r *http.Request, format string, snap *analytics.Snapshot, mq hotspot.MahallaQuery, bounds map[string]orb.MultiPolygon) error {
+func (s *Server) publicMahallaHotspots(w http.ResponseWriter, r *http.Request, format string, snap *analytics.Snapshot, mq hotspot.MahallaQuery) error {
 	now := s.cfg.Now()
 	pub := map[string]analytics.StatsRow{}
 	mq.Stats = func(q analytics.StatsQuery) (analytics.StatsResult, error) {
@@ -312,7 +305,7 @@ func (s *Server) publicMahallaHotspots(w http.ResponseWriter, r *http.Request, f
 	case "geojson":
 		fc := geojson.NewFeatureCollection()
 		for _, row := range out.Rows {
-			ft := geojson.NewFeature(bounds[row.Code])
+			ft := geojson.NewFeature(mq.Boundaries[row.Code])
 			ft.ID = row.Code
 			ft.Properties["code"], ft.Properties["name"] = row.Code, row.Name
 			p := pub[row.Code]

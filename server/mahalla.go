@@ -269,7 +269,7 @@ func (s *Server) publicProfileHotspots(r *http.Request, snap *analytics.Snapshot
 				if c.Bin < profileHotspotMinBin || !bound.Contains(pt) || !planar.MultiPolygonContains(m.Geometry, pt) {
 					continue
 				}
-				out.Cells = append(out.Cells, profileHotspotJSON{Cell: fmt.Sprintf("%x", c.Cell), countJSON: toCountJSON(countOf(pubs[i])), Bin: c.Bin})
+				out.Cells = append(out.Cells, profileHotspotJSON{Cell: fmt.Sprintf("%x", c.Cell), countJSON: toCountJSON(pubs[i].Count()), Bin: c.Bin})
 			}
 			return out
 		}

@@ -83,8 +83,8 @@ func (r *Renderer) publicHexbinFeatures(ctx context.Context, snap *analytics.Sna
 			continue
 		}
 		if feat := cellFeature(c, f); feat != nil {
-			n, _ := pubs[i].Count()
-			cellCountProps(feat.Properties, n, pubs[i].Bounds)
+			n, b := pubs[i].Count()
+			cellCountProps(feat.Properties, n, b)
 			fs = append(fs, feat)
 		}
 	}
@@ -128,8 +128,8 @@ func (r *Renderer) publicHotspotCells(ctx context.Context, snap *analytics.Snaps
 	}
 	out := make([]hotCell, len(hc))
 	for i, c := range hc {
-		n, _ := pubs[i].Count()
-		out[i] = hotCell{cell: c.Cell, bin: c.Bin, value: c.Count, count: n, bounds: pubs[i].Bounds}
+		n, b := pubs[i].Count()
+		out[i] = hotCell{cell: c.Cell, bin: c.Bin, value: c.Count, count: n, bounds: b}
 	}
 	return out, nil
 }

@@ -1,6 +1,7 @@
 package disclose
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -221,9 +222,9 @@ func (d *Discloser) Stats(ctx context.Context, snap *analytics.Snapshot, q analy
 
 	cur := count(q.Period)
 	ph := periodHash(q.Period)
-	res.Total, res.TotalBounds = d.split(d.publish(cur.total, cellName{kCell, ph, scHash, wHash}))
-	res.NoLocation, res.NoLocationBounds = d.split(d.publish(cur.noLoc, cellName{kNoLoc, ph, scHash, wHash}))
-	res.Unassigned, res.UnassignedBounds = d.split(d.publish(cur.unassigned, cellName{kUnassigned, ph, scHash, wHash}))
+	res.Total, res.TotalBounds = d.publish(cur.total, cellName{kCell, ph, scHash, wHash}).Count()
+	res.NoLocation, res.NoLocationBounds = d.publish(cur.noLoc, cellName{kNoLoc, ph, scHash, wHash}).Count()
+	res.Unassigned, res.UnassignedBounds = d.publish(cur.unassigned, cellName{kUnassigned, ph, scHash, wHash}).Count()
 	var prev, last sums
 	var prevP, lastP analytics.Period
 	if q.ComparePrevious {
@@ -250,7 +251,7 @@ func (d *Discloser) Stats(ctx context.Context, snap *analytics.Snapshot, q analy
 			i := int(u)*width + gi
 			pub := d.publish(cur.cells[i], cellName{kCell, ph, place, whatHash[gi]})
 			row := analytics.StatsRow{Unit: info.Code, Name: info.Name, Group: g.label, Population: info.Population}
-			row.Count, row.Bounds = d.split(pub)
+			row.Count, row.Bounds = pub.Count()
 			if !pub.Bounds.Withheld {
 				row.Rate = analytics.RatePer1000(pub.Value, info.Population)
 			}
@@ -266,12 +267,6 @@ func (d *Discloser) Stats(ctx context.Context, snap *analytics.Snapshot, q analy
 		}
 	}
 	return res, nil
-}
-
-// split returns the published count (0 when withheld) and its bounds.
-func (d *Discloser) split(p Published) (int64, analytics.Bounds) {
-	n, _ := p.Count()
-	return n, p.Bounds
 }
 
 // compare compares two published counts; withheld when either is.
@@ -364,7 +359,7 @@ func (d *Discloser) Series(ctx context.Context, snap *analytics.Snapshot, iv ana
 		}
 		pub := d.publish(a, cellName{strHash("cell"), strHash(sp.Label), strHash(sc.name()), strHash(c.canonical(w).name())})
 		pt := analytics.SeriesPoint{Start: sp.From}
-		pt.Count, pt.Bounds = d.split(pub)
+		pt.Count, pt.Bounds = pub.Count()
 		res.Points = append(res.Points, pt)
 	}
 	return res, nil
@@ -487,7 +482,7 @@ func (d *Discloser) Hexbins(ctx context.Context, snap *analytics.Snapshot, q ana
 	res.Bins = make([]analytics.Hexbin, len(cells))
 	for i, cell := range cells {
 		res.Bins[i] = analytics.Hexbin{Cell: cell}
-		res.Bins[i].Count, res.Bins[i].Bounds = d.split(pubs[i])
+		res.Bins[i].Count, res.Bins[i].Bounds = pubs[i].Count()
 	}
 	return res, nil
 }
@@ -613,7 +608,7 @@ func (d *Discloser) RegionCellsIn(ctx context.Context, snap *analytics.Snapshot,
 		for i := range ord {
 			ord[i] = i
 		}
-		slices.SortFunc(ord, func(a, b int) int { return cmpFloat(lon[a], lon[b]) })
+		slices.SortFunc(ord, func(a, b int) int { return cmp.Compare(lon[a], lon[b]) })
 		cells := make([]uint64, len(all))
 		ix.lon, ix.lat = make([]float64, len(all)), make([]float64, len(all))
 		for i, o := range ord {
@@ -635,14 +630,4 @@ func (d *Discloser) RegionCellsIn(ctx context.Context, snap *analytics.Snapshot,
 		}
 	}
 	return cells, pts, nil
-}
-
-func cmpFloat(a, b float64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }

@@ -1,6 +1,7 @@
 package disclose
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -215,15 +216,7 @@ func (c *cube) buildHex(ctx context.Context, res int) ([][]hcell, error) {
 			cells[i].n++
 			cells[i].key += c.discloser.recordKey(cols.RecordKey[r])
 		}
-		slices.SortFunc(cells, func(a, b hcell) int {
-			switch {
-			case a.cell < b.cell:
-				return -1
-			case a.cell > b.cell:
-				return 1
-			}
-			return 0
-		})
+		slices.SortFunc(cells, func(a, b hcell) int { return cmp.Compare(a.cell, b.cell) })
 		out[mi] = cells
 	}
 	return out, nil
@@ -248,8 +241,8 @@ func (c *cube) monthsOf(p analytics.Period) (a, b int) {
 	return a, b
 }
 
-// match reports whether a cell of group g and kind k belongs to w; gw is
-// w's group index (-1 for none) and ok false when w's group is unknown.
+// whatIndex is the index of w's category group (-1 for every category);
+// ok is false when the snapshot has no such group (its cells are empty).
 func (c *cube) whatIndex(w What) (gw int, ok bool) {
 	if w.Category == "" {
 		return -1, true

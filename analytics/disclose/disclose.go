@@ -164,12 +164,13 @@ type Published struct {
 // bounds (Hi - MaxNoise), for derived public statistics.
 func (d *Discloser) Perturbed(b analytics.Bounds) int64 { return b.Hi - int64(d.cfg.MaxNoise) }
 
-// Count is the count to show: Value, or 0 with ok false when withheld.
-func (p Published) Count() (n int64, ok bool) {
+// Count is the count to show (Value, or 0 when Bounds.Withheld) and the
+// bounds that go with it.
+func (p Published) Count() (int64, analytics.Bounds) {
 	if p.Bounds.Withheld {
-		return 0, false
+		return 0, p.Bounds
 	}
-	return p.Value, true
+	return p.Value, p.Bounds
 }
 
 // protect perturbs the true count t of a cell with key ck.
@@ -267,9 +268,6 @@ func (d *Discloser) CheckPeriod(p analytics.Period, now time.Time) error {
 	}
 	return nil
 }
-
-// PublishedFrom is when period p becomes public.
-func (d *Discloser) PublishedFrom(p analytics.Period) time.Time { return p.To.Add(d.cfg.Lag) }
 
 // What selects the events of a public cell: everything, one kind, or one
 // public category group (optionally within one kind).
