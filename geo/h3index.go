@@ -70,12 +70,12 @@ func LatLngToCellGo(lat, lon float64, res int) (uint64, error) {
 	for range res {
 		r = x87Mul(r, x87Sqrt7)
 	}
-	return p.cell(res, r)
+	return encodeCell(p.face, p.round(res, r), res)
 }
 
 // LatLngToCells writes the point's cell at every resolution minRes..maxRes to
-// out[res-minRes] (len(out) must be at least maxRes-minRes+1). The point is
-// projected once; each resolution only scales, rounds and walks up.
+// out[res-minRes] (len(out) must be at least maxRes-minRes+1), from one
+// projection (see LatLngToCellSet).
 func LatLngToCells(lat, lon float64, minRes, maxRes int, out []uint64) error {
 	if minRes < 0 || maxRes > h3MaxRes || minRes > maxRes {
 		return fmt.Errorf("h3 resolutions %d..%d: %w", minRes, maxRes, ErrResolution)
@@ -84,25 +84,93 @@ func LatLngToCells(lat, lon float64, minRes, maxRes int, out []uint64) error {
 		return fmt.Errorf("h3 resolutions %d..%d need %d cells, out has %d",
 			minRes, maxRes, maxRes-minRes+1, len(out))
 	}
-	p, err := projectH3(lat, lon, minRes < maxRes || minRes%2 == 0, minRes < maxRes || minRes%2 == 1)
+	var all [h3MaxRes + 1]uint64
+	if err := LatLngToCellSet(lat, lon, ResolutionRange(minRes, maxRes), &all); err != nil {
+		return err
+	}
+	copy(out, all[minRes:maxRes+1])
+	return nil
+}
+
+// ResolutionSet is a set of H3 resolutions: bit r for resolution r.
+type ResolutionSet uint16
+
+// ResolutionRange is the set of resolutions lo..hi (0 <= lo <= hi <= 15).
+func ResolutionRange(lo, hi int) ResolutionSet {
+	return ResolutionSet((1<<(hi+1) - 1) &^ (1<<lo - 1))
+}
+
+// Has reports whether res is in the set.
+func (s ResolutionSet) Has(res int) bool { return res >= 0 && res <= h3MaxRes && s&(1<<res) != 0 }
+
+// LatLngToCellSet writes the point's cell at every resolution r in set to
+// out[r] (the other entries are left alone). The point is projected once;
+// each resolution only scales and rounds. Only the finest cell walks all the
+// way up its aperture-7 ancestors: a coarser resolution whose rounded
+// hexagon is the finest cell's ancestor there (about 93% of points at each
+// resolution) is that cell's parent, and one that is not walks up only until
+// it meets the finest cell's ancestors and takes the remaining digits from
+// them.
+func LatLngToCellSet(lat, lon float64, set ResolutionSet, out *[h3MaxRes + 1]uint64) error {
+	if set == 0 {
+		return fmt.Errorf("h3 resolution set %#x: %w", uint16(set), ErrResolution)
+	}
+	maxRes := bits.Len16(uint16(set)) - 1
+	const even, odd = 0b0101010101010101, 0b1010101010101010
+	p, err := projectH3(lat, lon, set&even != 0, set&odd != 0)
 	if err != nil {
 		return err
 	}
+	// The rounded hexagon at every resolution asked for.
+	var at [h3MaxRes + 1]axial
 	r := p.r0
 	for res := 0; res <= maxRes; res++ {
 		if res > 0 {
 			r = x87Mul(r, x87Sqrt7)
 		}
-		if res < minRes {
+		if set&(1<<res) != 0 {
+			at[res] = p.round(res, r)
+		}
+	}
+	// The finest cell, with its ancestors and raw (face-frame) digits.
+	var anc [h3MaxRes + 1]axial
+	c0, raw := walkUp(at[maxRes], maxRes, &anc)
+	finest, err := finishCell(p.face, c0, raw, maxRes)
+	if err != nil {
+		return err
+	}
+	out[maxRes] = finest
+	for rest := set &^ (1 << maxRes); rest != 0; rest &= rest - 1 {
+		res := bits.TrailingZeros16(uint16(rest))
+		c := at[res]
+		if c == anc[res] {
+			and, or := ParentMasks(maxRes, res)
+			out[res] = finest&and | or
 			continue
 		}
-		c, err := p.cell(res, r)
-		if err != nil {
+		// Walk up to the first common ancestor; digits above it are the
+		// finest cell's.
+		digits := uint64(1)<<(3*(h3MaxRes-res)) - 1
+		lvl := res
+		for ; lvl > 0 && c != anc[lvl]; lvl-- {
+			var d uint64
+			c, d = parentStep(c, lvl)
+			digits |= d << (3 * (h3MaxRes - lvl))
+		}
+		if lvl > 0 {
+			c = anc[0] // met the finest cell's ancestors at lvl
+		}
+		digits |= raw & digitsAbove(lvl)
+		if out[res], err = finishCell(p.face, c, digits, res); err != nil {
 			return err
 		}
-		out[res-minRes] = c
 	}
 	return nil
+}
+
+// digitsAbove masks the index digits of resolutions 1..res.
+func digitsAbove(res int) uint64 {
+	return (uint64(1)<<(3*h3MaxRes) - 1) &^ (uint64(1)<<(3*(h3MaxRes-res)) - 1)
 }
 
 // h3Point is a point projected onto its nearest icosahedron face: everything
@@ -171,18 +239,17 @@ func wrapAngle(a float64) float64 {
 	return a
 }
 
-// cell rounds the projected point at resolution res, where r is the point's
-// distance in that resolution's hex2d units, and encodes the cell.
-func (p *h3Point) cell(res int, r float64) (uint64, error) {
-	var c axial
-	if !p.centre {
-		cos, sin := p.cos2, p.sin2
-		if res%2 == 1 {
-			cos, sin = p.cos3, p.sin3
-		}
-		c = hex2dToAxial(r*cos, r*sin)
+// round rounds the projected point at resolution res, where r is the
+// point's distance in that resolution's hex2d units.
+func (p *h3Point) round(res int, r float64) axial {
+	if p.centre {
+		return axial{}
 	}
-	return encodeCell(p.face, c, res)
+	cos, sin := p.cos2, p.sin2
+	if res%2 == 1 {
+		cos, sin = p.cos3, p.sin3
+	}
+	return hex2dToAxial(r*cos, r*sin)
 }
 
 // axial is a cell in a face's hexagonal coordinates: IJK+ (three axes 120°
@@ -249,25 +316,38 @@ var axialDigit = [9]uint64{1, 3, 7, 5, 0, 2, 7, 4, 6}
 
 // walkUp walks the cell c at resolution res up to resolution 0 and returns
 // its res-0 cell and the digits in this face's frame (resolution r at bits
-// 3*(15-r), unused resolutions 7). Each step takes the aperture-7 parent
-// (counter-clockwise grid above a Class III resolution, clockwise above a
-// Class II one); the digit is the unit vector from the parent's centre one
-// resolution down to the child.
-func walkUp(c axial, res int) (axial, uint64) {
+// 3*(15-r), unused resolutions 7). When anc is not nil, anc[r] is set to the
+// ancestor at every resolution r <= res.
+func walkUp(c axial, res int, anc *[h3MaxRes + 1]axial) (axial, uint64) {
 	digits := uint64(1)<<(3*(h3MaxRes-res)) - 1
 	for r := res; r > 0; r-- {
-		var p, centre axial
-		if r%2 == 1 {
-			p = axial{roundDiv7(3*c.a - c.b), roundDiv7(c.a + 2*c.b)}
-			centre = axial{2*p.a + p.b, 3*p.b - p.a}
-		} else {
-			p = axial{roundDiv7(2*c.a + c.b), roundDiv7(3*c.b - c.a)}
-			centre = axial{3*p.a - p.b, p.a + 2*p.b}
+		if anc != nil {
+			anc[r] = c
 		}
-		digits |= axialDigit[(c.a-centre.a+1)*3+c.b-centre.b+1] << (3 * (h3MaxRes - r))
-		c = p
+		var d uint64
+		c, d = parentStep(c, r)
+		digits |= d << (3 * (h3MaxRes - r))
+	}
+	if anc != nil {
+		anc[0] = c
 	}
 	return c, digits
+}
+
+// parentStep returns the aperture-7 parent of the cell c at resolution r
+// (counter-clockwise grid above a Class III resolution, clockwise above a
+// Class II one) and c's digit: the unit vector from the parent's centre one
+// resolution down to c.
+func parentStep(c axial, r int) (axial, uint64) {
+	var p, centre axial
+	if r%2 == 1 {
+		p = axial{roundDiv7(3*c.a - c.b), roundDiv7(c.a + 2*c.b)}
+		centre = axial{2*p.a + p.b, 3*p.b - p.a}
+	} else {
+		p = axial{roundDiv7(2*c.a + c.b), roundDiv7(3*c.b - c.a)}
+		centre = axial{3*p.a - p.b, p.a + 2*p.b}
+	}
+	return p, axialDigit[(c.a-centre.a+1)*3+c.b-centre.b+1]
 }
 
 // roundDiv7 is n/7 rounded to the nearest integer (there is never a tie),
@@ -300,7 +380,14 @@ const (
 
 // encodeCell builds the index of the cell c (at resolution res on face).
 func encodeCell(face int, c axial, res int) (uint64, error) {
-	c, digits := walkUp(c, res)
+	c0, digits := walkUp(c, res, nil)
+	return finishCell(face, c0, digits, res)
+}
+
+// finishCell builds the index of the cell at resolution res on face whose
+// res-0 ancestor is c and whose digits in the face's frame are digits: the
+// base cell, and the digits turned into the base cell's frame.
+func finishCell(face int, c axial, digits uint64, res int) (uint64, error) {
 	i, j, k := c.ijk()
 	if i > 2 || j > 2 || k > 2 {
 		return 0, errH3Encode

@@ -28,12 +28,20 @@ func compareAll(lat, lon float64, lo, hi int) error {
 	if err := LatLngToCells(lat, lon, lo, hi, cells[:]); err != nil {
 		return fmt.Errorf("LatLngToCells(%v, %v): %v", lat, lon, err)
 	}
+	// A subset with gaps, different for every point: LatLngToCellSet.
+	set := ResolutionSet(math.Float64bits(lat*lon)>>17) & ResolutionRange(lo, hi)
+	var sub [16]uint64
+	if set != 0 {
+		if err := LatLngToCellSet(lat, lon, set, &sub); err != nil {
+			return fmt.Errorf("LatLngToCellSet(%v, %v, %#x): %v", lat, lon, uint16(set), err)
+		}
+	}
 	for res := lo; res <= hi; res++ {
 		want := h3Ref(lat, lon, res)
 		got, err := LatLngToCellGo(lat, lon, res)
-		if err != nil || got != want || cells[res-lo] != want {
-			return fmt.Errorf("(%v, %v) res %d: LatLngToCellGo %x (%v), LatLngToCells %x, h3-go %x",
-				lat, lon, res, got, err, cells[res-lo], want)
+		if err != nil || got != want || cells[res-lo] != want || (set.Has(res) && sub[res] != want) {
+			return fmt.Errorf("(%v, %v) res %d: LatLngToCellGo %x (%v), LatLngToCells %x, LatLngToCellSet(%#x) %x, h3-go %x",
+				lat, lon, res, got, err, cells[res-lo], uint16(set), sub[res], want)
 		}
 	}
 	return nil
@@ -54,7 +62,7 @@ func h3Entry(lat, lon float64, res int) (face, entry int) {
 		}
 		c = hex2dToAxial(r*cos, r*sin)
 	}
-	c, _ = walkUp(c, res)
+	c, _ = walkUp(c, res, nil)
 	i, j, k := c.ijk()
 	return p.face, i*9 + j*3 + k
 }
