@@ -1,6 +1,9 @@
 package analytics
 
 import (
+	"encoding/binary"
+	"errors"
+	"fmt"
 	"slices"
 
 	"github.com/crimemap/crimemap/geo"
@@ -80,4 +83,55 @@ func (r *CellReader) At(row int32) uint64 {
 		return e.cells[r.k]
 	}
 	return c&r.col.and | r.col.or
+}
+
+// The compact stored form of HexCells (the embedded store keeps it): the
+// res-10 cell, and the coarser cells that are not its parents, 8 bytes
+// each, little-endian, coarsest first; empty for about 70% of points. Each
+// cell names its own resolution, so the exceptions need no tag.
+
+// ErrCompactCells is wrapped by HexCells.SetCompact for malformed input.
+var ErrCompactCells = errors.New("malformed compact H3 cells")
+
+// AppendExceptions appends the compact exceptions of c to dst (none when
+// c is not Known).
+func (c *HexCells) AppendExceptions(dst []byte) []byte {
+	r10 := c[len(c)-1]
+	if r10 == 0 {
+		return dst
+	}
+	for i, cell := range c[:len(c)-1] {
+		if and, or := geo.ParentMasks(MaxHexbinRes, MinHexbinRes+i); cell != r10&and|or {
+			dst = binary.LittleEndian.AppendUint64(dst, cell)
+		}
+	}
+	return dst
+}
+
+// SetCompact sets c from the res-10 cell and the compact exceptions (0 and
+// no exceptions: no location).
+func (c *HexCells) SetCompact(r10 uint64, exc []byte) error {
+	if r10 == 0 {
+		if len(exc) != 0 {
+			return fmt.Errorf("%w: exceptions without a res-10 cell", ErrCompactCells)
+		}
+		*c = HexCells{}
+		return nil
+	}
+	if geo.CellResolution(r10) != MaxHexbinRes || len(exc)%8 != 0 {
+		return fmt.Errorf("%w: res-10 cell %x, %d exception bytes", ErrCompactCells, r10, len(exc))
+	}
+	for i := range len(c) - 1 {
+		c[i] = geo.CellParent(r10, MinHexbinRes+i)
+	}
+	c[len(c)-1] = r10
+	for ; len(exc) > 0; exc = exc[8:] {
+		cell := binary.LittleEndian.Uint64(exc)
+		res := geo.CellResolution(cell)
+		if res < MinHexbinRes || res >= MaxHexbinRes {
+			return fmt.Errorf("%w: exception cell %x", ErrCompactCells, cell)
+		}
+		c[res-MinHexbinRes] = cell
+	}
+	return nil
 }

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/crimemap/crimemap/geo"
 )
 
 // Kind is the kind of a registered event.
@@ -144,7 +146,12 @@ type Event struct {
 	HasLocation bool
 	Lon, Lat    float64
 	// Cell is the H3 cell at geo.EventResolution (0 without a location).
-	Cell     uint64
+	Cell uint64
+	// cells are the H3 cells of Lat/Lon at MinHexbinRes..MaxHexbinRes
+	// (geo.LatLngToCell at each), the cells every H3 aggregate counts the
+	// event in, valid while Lat/Lon are still cellsAt (see Cells).
+	cells   HexCells
+	cellsAt [2]float64
 	Category string
 	// Unit codes from the spatial index at ingest; "" means unassigned.
 	Region, District, Mahalla string
@@ -162,9 +169,96 @@ type Event struct {
 }
 
 // Equal reports whether two events carry the same data (times compared as
-// instants); used to tell an unchanged re-import from an update.
+// instants; the cells, which follow from Lat/Lon, not compared); used to
+// tell an unchanged re-import from an update.
 func (e *Event) Equal(o *Event) bool {
 	a, b := *e, *o
 	a.OccurredAt, b.OccurredAt = time.Time{}, time.Time{}
+	a.cells, b.cells, a.cellsAt, b.cellsAt = HexCells{}, HexCells{}, [2]float64{}, [2]float64{}
 	return a == b && e.OccurredAt.Equal(o.OccurredAt)
+}
+
+// hexCellSet is the resolutions SetLocation computes: the hexbin range and
+// the event resolution.
+const hexCellSet = geo.ResolutionSet((1<<(MaxHexbinRes+1)-1)&^(1<<MinHexbinRes-1)) | 1<<geo.EventResolution
+
+// The cells of an event are derived data, computed once and carried with
+// it: SetLocation computes them with Cell from one projection (ingest), the
+// stores keep them and give them back with SetCells, and a snapshot build
+// reads them instead of projecting every point again. They are stamped
+// with the coordinates they were computed for, so an event whose Lat or
+// Lon is changed afterwards has no cells (Cells reports false) rather than
+// stale ones.
+
+// SetLocation gives the event the point (degrees) with its H3 cells: Cell
+// at geo.EventResolution and the cells at the hexbin resolutions, from one
+// projection. It fails, leaving e unchanged, for a latitude or longitude
+// that is NaN or infinite.
+func (e *Event) SetLocation(lat, lon float64) error {
+	var all [16]uint64
+	if err := geo.LatLngToCellSet(lat, lon, hexCellSet, &all); err != nil {
+		return fmt.Errorf("H3 cells of %v,%v: %w", lat, lon, err)
+	}
+	e.HasLocation, e.Lat, e.Lon = true, lat, lon
+	e.Cell = all[geo.EventResolution]
+	var c HexCells
+	copy(c[:], all[MinHexbinRes:MaxHexbinRes+1])
+	e.SetCells(c)
+	return nil
+}
+
+// ClearLocation removes the event's point and its cells.
+func (e *Event) ClearLocation() {
+	e.HasLocation, e.Lat, e.Lon, e.Cell = false, 0, 0, 0
+	e.cells, e.cellsAt = HexCells{}, [2]float64{}
+}
+
+// SetCells records c as the cells of the event's current Lat/Lon (a store
+// giving back what it kept); all zero when unknown or without location.
+// The caller vouches that c is HexCellsOf(Lat, Lon).
+func (e *Event) SetCells(c HexCells) {
+	e.cells, e.cellsAt = c, [2]float64{e.Lat, e.Lon}
+}
+
+// Cells returns the event's cells at MinHexbinRes..MaxHexbinRes and true
+// when they are known for its current location; false without location,
+// when never computed, or when Lat/Lon changed since.
+func (e *Event) Cells() (HexCells, bool) {
+	ok := e.HasLocation && e.cells.Known() && e.cellsAt == [2]float64{e.Lat, e.Lon}
+	return e.cells, ok
+}
+
+// EnsureCells computes the cells of a located event that has none for its
+// current location (see Cells) and clears them without a location.
+func (e *Event) EnsureCells() error {
+	if !e.HasLocation {
+		e.SetCells(HexCells{})
+		return nil
+	}
+	if _, ok := e.Cells(); ok {
+		return nil
+	}
+	c, err := HexCellsOf(e.Lat, e.Lon)
+	if err != nil {
+		return err
+	}
+	e.SetCells(c)
+	return nil
+}
+
+// HexCells are a point's H3 cells at MinHexbinRes..MaxHexbinRes, coarsest
+// first.
+type HexCells [MaxHexbinRes - MinHexbinRes + 1]uint64
+
+// At returns the cell at res (MinHexbinRes..MaxHexbinRes).
+func (c *HexCells) At(res int) uint64 { return c[res-MinHexbinRes] }
+
+// Known reports whether the cells were computed (the res-10 cell is never 0).
+func (c *HexCells) Known() bool { return c[len(c)-1] != 0 }
+
+// HexCellsOf returns the cells of the point at MinHexbinRes..MaxHexbinRes.
+func HexCellsOf(lat, lon float64) (HexCells, error) {
+	var c HexCells
+	err := geo.LatLngToCells(lat, lon, MinHexbinRes, MaxHexbinRes, c[:])
+	return c, err
 }

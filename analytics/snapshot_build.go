@@ -175,6 +175,8 @@ type builder struct {
 	// exc: per resolution below MaxHexbinRes, the builder rows whose cell
 	// is not the parent of their res-10 cell.
 	exc [MaxHexbinRes - MinHexbinRes]cellExceptions
+	// parent[i]: the masks of the parent at MinHexbinRes+i of a res-10 cell.
+	parent [MaxHexbinRes - MinHexbinRes]struct{ and, or uint64 }
 
 	// one-entry caches: consecutive events often share these strings.
 	lastCat  string
@@ -189,6 +191,9 @@ func newBuilder(units []geo.Unit, sizeHint int) *builder {
 		unitIdx:  make(map[string]int32, len(units)),
 		catIdx:   make(map[string]uint16),
 		lastUnit: [3]int32{-1, -1, -1},
+	}
+	for i := range b.parent {
+		b.parent[i].and, b.parent[i].or = geo.ParentMasks(MaxHexbinRes, MinHexbinRes+i)
 	}
 	for i := range units {
 		u := &units[i]
@@ -313,15 +318,21 @@ func (b *builder) add(e *Event) error {
 	lon, lat := float32(math.NaN()), float32(math.NaN())
 	if e.HasLocation {
 		lon, lat = float32(e.Lon), float32(e.Lat)
-		// The cell at every hexbin resolution from the stored float64
-		// coordinates (one projection, pure Go): the res-10 cell, and the
-		// coarser ones that are not its parents.
-		var cells [MaxHexbinRes - MinHexbinRes + 1]uint64
-		if err := geo.LatLngToCells(e.Lat, e.Lon, MinHexbinRes, MaxHexbinRes, cells[:]); err == nil {
+		// The cell at every hexbin resolution of the stored float64
+		// coordinates, as the store keeps them (or computed here, one
+		// projection in pure Go): the res-10 cell, and the coarser ones
+		// that are not its parents.
+		cells, ok := e.Cells()
+		if !ok {
+			var err error
+			cells, err = HexCellsOf(e.Lat, e.Lon)
+			ok = err == nil
+		}
+		if ok {
 			cell = cells[MaxHexbinRes-MinHexbinRes]
 			row := int32(len(b.at))
 			for i := range MaxHexbinRes - MinHexbinRes {
-				if c := cells[i]; c != geo.CellParent(cell, MinHexbinRes+i) {
+				if c := cells[i]; c != cell&b.parent[i].and|b.parent[i].or {
 					b.exc[i].rows = append(b.exc[i].rows, row)
 					b.exc[i].cells = append(b.exc[i].cells, c)
 				}

@@ -54,6 +54,7 @@ func syntheticCategories(k Kind) []string {
 type place struct {
 	lon, lat                  float64
 	cell                      uint64
+	cells                     HexCells
 	region, district, mahalla string
 }
 
@@ -105,11 +106,12 @@ func syntheticPlaceTable(rng *rand.Rand, units []geo.Unit, n int) ([]place, erro
 		}
 		// 6 decimals (about 0.1 m), as ingest stores them.
 		p.lon, p.lat = math.Round(p.lon*1e6)/1e6, math.Round(p.lat*1e6)/1e6
-		c, err := geo.LatLngToCell(p.lat, p.lon, geo.EventResolution)
-		if err != nil {
+		var e Event
+		if err := e.SetLocation(p.lat, p.lon); err != nil {
 			return nil, fmt.Errorf("synthetic place: %w", err)
 		}
-		p.cell = c
+		p.cell = e.Cell
+		p.cells, _ = e.Cells()
 	}
 	return places, nil
 }
@@ -179,6 +181,7 @@ func SyntheticEvents(n int, seed uint64, units []geo.Unit, fn func(batch []Event
 				p := &places[int(v*v*v*float64(len(places)))]
 				e.HasLocation = true
 				e.Lon, e.Lat, e.Cell = p.lon, p.lat, p.cell
+				e.SetCells(p.cells)
 				e.Region, e.District, e.Mahalla = p.region, p.district, p.mahalla
 			}
 			batch = append(batch, e)

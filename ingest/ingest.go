@@ -717,12 +717,10 @@ func (cv *converter) location(r *row, ev *analytics.Event, fail func(string, str
 		fail(FieldLat, "point lat=%s lon=%s is more than %g km outside every unit", slat, slon, margin)
 		return false
 	}
-	cell, err := geo.LatLngToCell(lat, lon, geo.EventResolution)
-	if err != nil {
-		fail(FieldLat, "H3 cell: %v", err)
+	if err := ev.SetLocation(lat, lon); err != nil {
+		fail(FieldLat, "%v", err)
 		return false
 	}
-	ev.HasLocation, ev.Lat, ev.Lon, ev.Cell = true, lat, lon, cell
 	if ix != nil {
 		a := ix.Assign(lon, lat)
 		ev.Region, ev.District, ev.Mahalla = a.Region, a.District, a.Mahalla

@@ -564,20 +564,16 @@ func (w *world) month(m int, start, end time.Time) ([]analytics.Event, error) {
 		e := &evs[i]
 		switch u := rng.Float64(); {
 		case u < noLocationShare:
-			e.HasLocation, e.Lon, e.Lat = false, 0, 0
+			e.ClearLocation()
 			continue
 		case u < noLocationShare+outsideShare:
 			e.Lon, e.Lat = jitter(rng, w.outside[rng.IntN(len(w.outside))], 0.2)
 		}
-		e.HasLocation = true
-		e.Lon, e.Lat = round6(e.Lon), round6(e.Lat)
+		if err := e.SetLocation(round6(e.Lat), round6(e.Lon)); err != nil {
+			return nil, fmt.Errorf("demo: %w", err)
+		}
 		a := w.ix.Assign(e.Lon, e.Lat)
 		e.Region, e.District, e.Mahalla = a.Region, a.District, a.Mahalla
-		cell, err := geo.LatLngToCell(e.Lat, e.Lon, geo.EventResolution)
-		if err != nil {
-			return nil, fmt.Errorf("demo: h3 cell: %w", err)
-		}
-		e.Cell = cell
 	}
 	slices.SortStableFunc(evs, func(a, b analytics.Event) int {
 		if c := a.OccurredAt.Compare(b.OccurredAt); c != 0 {

@@ -11,7 +11,6 @@ import (
 
 	"github.com/crimemap/crimemap/analytics"
 	"github.com/crimemap/crimemap/geo"
-	"github.com/crimemap/crimemap/store"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
@@ -24,8 +23,8 @@ import (
 // coarse cells are computed from the coordinates, in Go, on every write of
 // an event's location, and SQL aggregates group by them.
 const (
-	cellMinRes = 5
-	cellMaxRes = 10
+	cellMinRes = analytics.MinHexbinRes
+	cellMaxRes = analytics.MaxHexbinRes
 	nCells     = cellMaxRes - cellMinRes + 1
 )
 
@@ -74,23 +73,6 @@ func fillCells(n int, point func(i int) (lat, lon float64, ok bool), cells []int
 	}
 	wg.Wait()
 	return errors.Join(errs...)
-}
-
-// eventCells sets c (nCells long) to e's cells at cellMinRes..cellMaxRes
-// when e has a location, wrapping store.ErrInvalid for a point H3 rejects
-// (none passes store validation).
-func eventCells(e *analytics.Event, c []int64) error {
-	if !e.HasLocation {
-		return nil
-	}
-	var out [nCells]uint64
-	if err := geo.LatLngToCells(e.Lat, e.Lon, cellMinRes, cellMaxRes, out[:]); err != nil {
-		return fmt.Errorf("%s event %q: h3 cells of %v,%v: %w: %w", e.Kind, e.SourceID, e.Lat, e.Lon, err, store.ErrInvalid)
-	}
-	for j, v := range out {
-		c[j] = int64(v)
-	}
-	return nil
 }
 
 // backfillBatch is the number of events a backfill transaction updates.

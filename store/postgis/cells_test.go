@@ -32,24 +32,3 @@ func TestCellColumns(t *testing.T) {
 		t.Errorf("eventCols %q, want %q", got, want)
 	}
 }
-
-// BenchmarkEventCells times the cells PutEvents computes per event.
-func BenchmarkEventCells(b *testing.B) {
-	events := make([]analytics.Event, 100_000)
-	for i := range events {
-		e := &events[i]
-		e.HasLocation = true
-		e.Lat, e.Lon = 37+8*float64(i%1000)/1000, 56+17*float64(i/1000)/100
-	}
-	var c [nCells]int64
-	b.ReportAllocs()
-	i := 0
-	for b.Loop() {
-		if err := eventCells(&events[i], c[:]); err != nil {
-			b.Fatal(err)
-		}
-		if i++; i == len(events) {
-			i = 0
-		}
-	}
-}

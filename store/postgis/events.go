@@ -108,9 +108,9 @@ const estRowBytes = 190
 // written (not even locked).
 //
 // Every located event is written with its H3 cells at resolutions 5..10
-// (h3_r5..h3_r10, geo.LatLngToCells of its Lon/Lat), computed by the COPY
-// source as it encodes the row (on pgx's encoding goroutine, so the work
-// overlaps the server's) and kept for the merge path's second COPY.
+// (h3_r5..h3_r10: analytics.Event.Cells, which ingest computes with the
+// res-15 cell from one projection, and check.Normalize for an event that
+// comes without them).
 func (s *Store) PutEvents(ctx context.Context, events []analytics.Event) (store.Result, error) {
 	var res store.Result
 	events, dups, err := check.Events(events)
@@ -146,23 +146,10 @@ func (s *Store) PutEvents(ctx context.Context, events []analytics.Event) (store.
 		}
 	}
 
-	// cells[i*nCells:] are events[i]'s, computed up to computed (the
-	// sources run one after the other, each in row order).
-	cells := make([]int64, nCells*len(events))
-	computed := 0
-	var cellErr error
 	vals := make([]any, len(writeColumns))
 	src := func() pgx.CopyFromSource {
 		return pgx.CopyFromSlice(len(events), func(i int) ([]any, error) {
-			c := cells[i*nCells : (i+1)*nCells]
-			if i >= computed {
-				if err := eventCells(&events[i], c); err != nil {
-					cellErr = err
-					return nil, err
-				}
-				computed = i + 1
-			}
-			return eventValues(vals, &events[i], c), nil
+			return eventValues(vals, &events[i]), nil
 		})
 	}
 	path := "copy"
@@ -172,8 +159,6 @@ func (s *Store) PutEvents(ctx context.Context, events []analytics.Event) (store.
 	_, err = tx.CopyFrom(ctx, pgx.Identifier{"events"}, writeColumns[:], src())
 	var pe *pgconn.PgError
 	switch {
-	case cellErr != nil: // the server reports it as a failed COPY
-		return res, fmt.Errorf("postgis put events: %w", cellErr)
 	case err == nil:
 		res.Inserted = len(events)
 	case errors.As(err, &pe) && pe.Code == "23505" && pe.ConstraintName == "events_kind_source_id":
@@ -182,9 +167,6 @@ func (s *Store) PutEvents(ctx context.Context, events []analytics.Event) (store.
 			return res, fmt.Errorf("postgis put events: %w", translate(ctx, err))
 		}
 		if res, err = s.mergeEvents(ctx, tx, src()); err != nil {
-			if cellErr != nil {
-				err = fmt.Errorf("postgis put events: %w", cellErr)
-			}
 			return store.Result{}, err
 		}
 	default:
@@ -265,9 +247,10 @@ func (s *Store) mergeEvents(ctx context.Context, tx pgx.Tx, src pgx.CopyFromSour
 	return res, nil
 }
 
-// eventValues fills vals with e's columns in writeColumns order; cells are
-// e's cells at cellMinRes..cellMaxRes (written only when e has a location).
-func eventValues(vals []any, e *analytics.Event, cells []int64) []any {
+// eventValues fills vals with e's columns in writeColumns order; e is
+// normalised (check.Normalize: a located event has its Cells, NULL
+// without a location).
+func eventValues(vals []any, e *analytics.Event) []any {
 	var lon, lat, cell any
 	if e.HasLocation {
 		lon, lat = e.Lon, e.Lat
@@ -279,9 +262,10 @@ func eventValues(vals []any, e *analytics.Event, cells []int64) []any {
 	vals[6], vals[7], vals[8], vals[9] = nullString(e.Category), nullString(e.Region), nullString(e.District), nullString(e.Mahalla)
 	vals[10], vals[11], vals[12] = nullString(e.Article), int16(e.Severity), int16(e.Flags)
 	vals[13], vals[14], vals[15], vals[16] = e.Killed, e.Injured, nullString(e.Vehicle), e.Fine
-	for j := range nCells {
-		if e.HasLocation {
-			vals[len(eventColumns)+j] = cells[j]
+	cells, _ := e.Cells() // all zero without location
+	for j, c := range cells {
+		if c != 0 {
+			vals[len(eventColumns)+j] = int64(c)
 		} else {
 			vals[len(eventColumns)+j] = nil
 		}
@@ -289,18 +273,19 @@ func eventValues(vals []any, e *analytics.Event, cells []int64) []any {
 	return vals
 }
 
-// eventScanner scans event rows into a reused Event.
+// eventScanner scans event rows (writeCols) into a reused Event.
 type eventScanner struct {
 	kind, severity, flags                                 int16
 	lon, lat                                              *float64
 	cell                                                  *int64
+	cells                                                 [nCells]*int64
 	category, region, district, mahalla, article, vehicle *string
 	dest                                                  []any
 }
 
 func newEventScanner() *eventScanner {
 	s := &eventScanner{}
-	s.dest = make([]any, len(eventColumns))
+	s.dest = make([]any, len(writeColumns))
 	return s
 }
 
@@ -309,8 +294,15 @@ func (s *eventScanner) scan(rows pgx.Rows, e *analytics.Event) error {
 	d[0], d[1], d[2], d[3], d[4], d[5] = &s.kind, &e.SourceID, &e.OccurredAt, &s.lon, &s.lat, &s.cell
 	d[6], d[7], d[8], d[9], d[10] = &s.category, &s.region, &s.district, &s.mahalla, &s.article
 	d[11], d[12], d[13], d[14], d[15], d[16] = &s.severity, &s.flags, &e.Killed, &e.Injured, &s.vehicle, &e.Fine
+	for j := range s.cells {
+		d[len(eventColumns)+j] = &s.cells[j]
+	}
 	if err := rows.Scan(d...); err != nil {
 		return err
+	}
+	var cells analytics.HexCells
+	for j, c := range s.cells {
+		cells[j] = uint64(deref(c))
 	}
 	e.Kind = analytics.Kind(s.kind)
 	e.OccurredAt = e.OccurredAt.UTC()
@@ -320,6 +312,7 @@ func (s *eventScanner) scan(rows pgx.Rows, e *analytics.Event) error {
 	e.Category, e.Region, e.District, e.Mahalla = deref(s.category), deref(s.region), deref(s.district), deref(s.mahalla)
 	e.Article, e.Vehicle = deref(s.article), deref(s.vehicle)
 	e.Severity, e.Flags = analytics.Severity(s.severity), analytics.Flags(uint16(s.flags))
+	e.SetCells(cells)
 	return nil
 }
 
@@ -368,7 +361,7 @@ func (s *Store) Events(ctx context.Context, q store.EventQuery) (store.EventPage
 		return page, nil
 	}
 	n := len(w.args)
-	rows, err := tx.Query(ctx, `SELECT `+eventCols+` FROM events`+w.String()+
+	rows, err := tx.Query(ctx, `SELECT `+writeCols+` FROM events`+w.String()+
 		fmt.Sprintf(` ORDER BY occurred_at, kind, source_id LIMIT $%d OFFSET $%d`, n+1, n+2),
 		append(w.args, limit, q.Offset)...)
 	if err != nil {
@@ -424,7 +417,9 @@ const (
 	scanBatch      = 1024
 )
 
-const scanQuery = `SELECT ` + eventCols + ` FROM events`
+// scanQuery reads every column the store writes: the events with their
+// cells, which snapshot builds take instead of projecting every point again.
+const scanQuery = `SELECT ` + writeCols + ` FROM events`
 
 // scanSerial reads all events in one query.
 func (s *Store) scanSerial(ctx context.Context, fn func(*analytics.Event) error) error {
@@ -616,9 +611,10 @@ const (
 	oidTimestamptz = 1184
 )
 
-// scanTypes are the types of eventCols, as decodeEvent reads them.
+// scanTypes are the types of writeCols, as decodeEvent reads them.
 var scanTypes = [...]uint32{oidInt2, oidText, oidTimestamptz, oidFloat8, oidFloat8, oidInt8, oidText,
-	oidText, oidText, oidText, oidText, oidInt2, oidInt2, oidInt4, oidInt4, oidText, oidFloat8}
+	oidText, oidText, oidText, oidText, oidInt2, oidInt2, oidInt4, oidInt4, oidText, oidFloat8,
+	oidInt8, oidInt8, oidInt8, oidInt8, oidInt8, oidInt8}
 
 // checkScanTypes makes sure the result has the columns decodeEvent expects
 // in binary format (a schema change must not be misread silently).
@@ -640,7 +636,7 @@ const pgEpochMicros = 946_684_800_000_000
 
 var errScanValue = errors.New("malformed binary value")
 
-// decodeEvent sets e from one row of eventCols in binary format.
+// decodeEvent sets e from one row of writeCols in binary format.
 func decodeEvent(v [][]byte, e *analytics.Event, str *scan.Strings) error {
 	if len(v) != len(scanTypes) || len(v[0]) != 2 || len(v[2]) != 8 || len(v[11]) != 2 || len(v[12]) != 2 ||
 		len(v[13]) != 4 || len(v[14]) != 4 || len(v[16]) != 8 {
@@ -680,6 +676,17 @@ func decodeEvent(v [][]byte, e *analytics.Event, str *scan.Strings) error {
 	e.Injured = int32(binary.BigEndian.Uint32(v[14]))
 	e.Vehicle = str.Intern(v[15])
 	e.Fine = math.Float64frombits(binary.BigEndian.Uint64(v[16]))
+	var cells analytics.HexCells
+	for j, c := range v[len(eventColumns):] {
+		switch len(c) {
+		case 0:
+		case 8:
+			cells[j] = binary.BigEndian.Uint64(c)
+		default:
+			return errScanValue
+		}
+	}
+	e.SetCells(cells)
 	return nil
 }
 

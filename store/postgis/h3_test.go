@@ -140,7 +140,9 @@ func cellTestPoints() [][2]float64 {
 }
 
 // eventsAt returns one event per point (kinds in turn), and without
-// location those whose index is a multiple of noLocEvery.
+// location those whose index is a multiple of noLocEvery. Every other
+// event comes with its cells (SetLocation, as ingest makes them), the
+// others with coordinates only (the store computes the cells).
 func eventsAt(prefix string, pts [][2]float64, noLocEvery int) []analytics.Event {
 	at := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
 	out := make([]analytics.Event, len(pts))
@@ -151,6 +153,10 @@ func eventsAt(prefix string, pts [][2]float64, noLocEvery int) []analytics.Event
 		e.OccurredAt = at.Add(time.Duration(i) * time.Minute)
 		e.Category = "theft"
 		if noLocEvery > 0 && i%noLocEvery == 0 {
+			continue
+		}
+		if i%2 == 0 {
+			_ = e.SetLocation(p[0], p[1]) // finite
 			continue
 		}
 		e.HasLocation, e.Lat, e.Lon = true, p[0], p[1]

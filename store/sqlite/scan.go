@@ -40,8 +40,9 @@ func (s *Store) ScanEvents(ctx context.Context, fn func(*analytics.Event) error)
 	}
 	defer sqlite3.Xsqlite3_finalize(c.tls, stmt)
 	var (
-		e   analytics.Event
-		str scan.Strings
+		e     analytics.Event
+		cells analytics.HexCells
+		str   scan.Strings
 	)
 	tls := c.tls
 	for n := 0; ; n++ {
@@ -79,6 +80,10 @@ func (s *Store) ScanEvents(ctx context.Context, fn func(*analytics.Event) error)
 		e.Injured = int32(sqlite3.Xsqlite3_column_int64(tls, stmt, 14))
 		e.Vehicle = str.Intern(c.text(stmt, 15))
 		e.Fine = sqlite3.Xsqlite3_column_double(tls, stmt, 16)
+		if err := cells.SetCompact(uint64(sqlite3.Xsqlite3_column_int64(tls, stmt, 17)), c.blob(stmt, 18)); err != nil {
+			return fmt.Errorf("sqlite scan events: event %q: %w", e.SourceID, err)
+		}
+		e.SetCells(cells)
 		if err := fn(&e); err != nil {
 			return err
 		}
@@ -154,6 +159,20 @@ func (c *rawConn) prepare(query string) (uintptr, error) {
 // until the next step; nil for NULL or empty.
 func (c *rawConn) text(stmt uintptr, i int32) []byte {
 	p := sqlite3.Xsqlite3_column_text(c.tls, stmt, i)
+	if p == 0 {
+		return nil
+	}
+	n := sqlite3.Xsqlite3_column_bytes(c.tls, stmt, i)
+	if n <= 0 || n > math.MaxInt32 {
+		return nil
+	}
+	return unsafe.Slice((*byte)(cptr(p)), n)
+}
+
+// blob returns column i of the current row as bytes owned by SQLite, valid
+// until the next step; nil for NULL or empty.
+func (c *rawConn) blob(stmt uintptr, i int32) []byte {
+	p := sqlite3.Xsqlite3_column_blob(c.tls, stmt, i)
 	if p == 0 {
 		return nil
 	}

@@ -86,6 +86,11 @@ func Open(ctx context.Context, dir string, log *slog.Logger) (*Store, error) {
 		db.Close()
 		return nil, err
 	}
+	if _, err := s.backfillCells(ctx, backfillBatch); err != nil {
+		s.bgStop()
+		db.Close()
+		return nil, fmt.Errorf("sqlite store %s: H3 cells: %w", path, err)
+	}
 	s.ensureIndexes(ctx)
 	log.Debug("sqlite store open", "path", path)
 	return s, nil
@@ -334,9 +339,12 @@ func scanUnit(r interface{ Scan(...any) error }) (geo.Unit, error) {
 
 // ---- events ----
 
-const eventCols = "kind, source_id, occurred_at, lon, lat, h3, category, region_code, district_code, mahalla_code, article, severity, flags, killed, injured, vehicle, fine"
+// eventCols are the event columns in read and write order; the last two
+// are the event's cells at the hexbin resolutions in compact form (see
+// migration 00006).
+const eventCols = "kind, source_id, occurred_at, lon, lat, h3, category, region_code, district_code, mahalla_code, article, severity, flags, killed, injured, vehicle, fine, h3_r10, h3_exc"
 
-const nEventCols = 17
+const nEventCols = 19
 
 // insertEvents returns the insert of n events. OR FAIL: a constraint
 // violation ends the statement without a statement journal (PutEvents rolls
@@ -351,7 +359,7 @@ func insertEvents(n int, skipExisting bool) string {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		b.WriteString("(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
+		b.WriteString("(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
 	}
 	if skipExisting {
 		b.WriteString(" ON CONFLICT (kind, source_id) DO NOTHING")
@@ -377,14 +385,23 @@ func lookupEvents(n int) string {
 
 const updateEvent = `UPDATE OR FAIL events SET occurred_at = ?, lon = ?, lat = ?, h3 = ?, category = ?,
   region_code = ?, district_code = ?, mahalla_code = ?, article = ?, severity = ?, flags = ?,
-  killed = ?, injured = ?, vehicle = ?, fine = ?
+  killed = ?, injured = ?, vehicle = ?, fine = ?, h3_r10 = ?, h3_exc = ?
 WHERE kind = ? AND source_id = ?`
 
-// appendEventArgs appends e's 17 column values in eventCols order.
-func appendEventArgs(args []any, e *analytics.Event) []any {
-	var lon, lat, cell any
+// appendEventArgs appends e's nEventCols column values in eventCols order;
+// e is normalised (check.Normalize: a located event has its Cells).
+func appendEventArgs(args []any, e *analytics.Event) ([]any, error) {
+	var lon, lat, cell, r10, exc any
 	if e.HasLocation {
+		cells, ok := e.Cells()
+		if !ok {
+			return args, fmt.Errorf("%s event %q: located without H3 cells (not normalised)", e.Kind, e.SourceID)
+		}
 		lon, lat = e.Lon, e.Lat
+		r10 = int64(cells.At(analytics.MaxHexbinRes))
+		if b := cells.AppendExceptions(nil); len(b) > 0 {
+			exc = b
+		}
 	}
 	if e.Cell != 0 {
 		cell = int64(e.Cell)
@@ -392,7 +409,7 @@ func appendEventArgs(args []any, e *analytics.Event) []any {
 	return append(args, int64(e.Kind), e.SourceID, e.OccurredAt.UnixMicro(), lon, lat, cell,
 		nullString(e.Category), nullString(e.Region), nullString(e.District), nullString(e.Mahalla),
 		nullString(e.Article), int64(e.Severity), int64(e.Flags), int64(e.Killed), int64(e.Injured),
-		nullString(e.Vehicle), e.Fine)
+		nullString(e.Vehicle), e.Fine, r10, exc), nil
 }
 
 // lookupRows is how many source ids one lookup statement carries.
@@ -697,12 +714,15 @@ func lookup(ctx context.Context, tx *sql.Tx, events []analytics.Event, state []u
 				return err
 			}
 			for rows.Next() {
-				dest[len(dest)-1] = &e.Fine
+				dest[1+16] = &e.Fine
 				if err := rows.Scan(dest...); err != nil {
 					rows.Close()
 					return err
 				}
-				sc.fill(&e)
+				if err := sc.fill(&e); err != nil {
+					rows.Close()
+					return err
+				}
 				i, ok := pos[e.SourceID]
 				if !ok {
 					rows.Close()
@@ -755,7 +775,10 @@ func (w *eventWriter) close() {
 func (w *eventWriter) insert(events []analytics.Event, skipExisting bool) (int, error) {
 	w.args = w.args[:0]
 	for i := range events {
-		w.args = appendEventArgs(w.args, &events[i])
+		var err error
+		if w.args, err = appendEventArgs(w.args, &events[i]); err != nil {
+			return 0, err
+		}
 	}
 	return w.exec(len(events), skipExisting)
 }
@@ -802,7 +825,10 @@ func (w *eventWriter) write(events []analytics.Event, state []uint8) (store.Resu
 		}
 		w.args = w.args[:0]
 		for _, i := range w.pending {
-			w.args = appendEventArgs(w.args, &events[i])
+			var err error
+			if w.args, err = appendEventArgs(w.args, &events[i]); err != nil {
+				return err
+			}
 		}
 		n, err := w.exec(len(w.pending), false)
 		res.Inserted += n
@@ -842,10 +868,13 @@ func (w *eventWriter) update(e *analytics.Event) error {
 	}
 	// eventCols order is kind, source_id, then the rest; SET takes the
 	// rest and WHERE the key.
-	args := appendEventArgs(w.args[:0], e)
+	args, err := appendEventArgs(w.args[:0], e)
+	if err != nil {
+		return err
+	}
 	kind, sid := args[0], args[1]
 	args = append(args[:copy(args, args[2:])], kind, sid)
-	_, err := w.upd.ExecContext(w.ctx, args...)
+	_, err = w.upd.ExecContext(w.ctx, args...)
 	return err
 }
 
@@ -853,7 +882,8 @@ func (w *eventWriter) update(e *analytics.Event) error {
 type eventScanner struct {
 	occurred                                                   int64
 	lon, lat                                                   sql.NullFloat64
-	cell                                                       sql.NullInt64
+	cell, r10                                                  sql.NullInt64
+	exc                                                        []byte
 	category, region, district, mahalla, article, vehicle, sid sql.NullString
 	kind, severity, flags, killed, injured                     int64
 	dest                                                       []any
@@ -862,7 +892,8 @@ type eventScanner struct {
 func newEventScanner() *eventScanner {
 	s := &eventScanner{}
 	s.dest = []any{&s.kind, &s.sid, &s.occurred, &s.lon, &s.lat, &s.cell, &s.category, &s.region,
-		&s.district, &s.mahalla, &s.article, &s.severity, &s.flags, &s.killed, &s.injured, &s.vehicle, nil}
+		&s.district, &s.mahalla, &s.article, &s.severity, &s.flags, &s.killed, &s.injured, &s.vehicle, nil,
+		&s.r10, &s.exc}
 	return s
 }
 
@@ -871,12 +902,15 @@ func (s *eventScanner) scan(rows *sql.Rows, e *analytics.Event) error {
 	if err := rows.Scan(s.dest...); err != nil {
 		return err
 	}
-	s.fill(e)
-	return nil
+	return s.fill(e)
 }
 
 // fill sets e from the scanned columns but Fine (scanned into e directly).
-func (s *eventScanner) fill(e *analytics.Event) {
+func (s *eventScanner) fill(e *analytics.Event) error {
+	var cells analytics.HexCells
+	if err := cells.SetCompact(uint64(s.r10.Int64), s.exc); err != nil {
+		return fmt.Errorf("event %q: %w", s.sid.String, err)
+	}
 	e.Kind = analytics.Kind(s.kind)
 	e.SourceID = s.sid.String
 	e.OccurredAt = time.UnixMicro(s.occurred).UTC()
@@ -887,6 +921,8 @@ func (s *eventScanner) fill(e *analytics.Event) {
 	e.Article, e.Vehicle = s.article.String, s.vehicle.String
 	e.Severity, e.Flags = analytics.Severity(s.severity), analytics.Flags(s.flags)
 	e.Killed, e.Injured = int32(s.killed), int32(s.injured)
+	e.SetCells(cells)
+	return nil
 }
 
 // Events returns one page of events matching q and the total count.

@@ -81,7 +81,10 @@ func TestBulkLazyIndexes(t *testing.T) {
 	defer db.Close()
 	indexes := func() (n int) {
 		t.Helper()
-		if err := db.QueryRow(`SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'events'`).Scan(&n); err != nil {
+		// events_h3_missing (partial, empty once every row has its cells)
+		// stays: it costs writers only its predicate.
+		if err := db.QueryRow(`SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'events'
+			AND name <> 'events_h3_missing'`).Scan(&n); err != nil {
 			t.Fatal(err)
 		}
 		return n

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/crimemap/crimemap/analytics"
-	"github.com/crimemap/crimemap/geo"
 )
 
 // Synthetic data lives in a Kashkadarya-like box.
@@ -39,10 +38,9 @@ func SyntheticEvents(n int, seed uint64) []analytics.Event {
 		e.District = fmt.Sprintf("1710%03d", 200+d)
 		e.Mahalla = fmt.Sprintf("%s%03d", e.District, r.IntN(52))
 		if r.IntN(50) != 0 {
-			e.HasLocation = true
-			e.Lon = synLonMin + r.Float64()*(synLonMax-synLonMin)
-			e.Lat = synLatMin + r.Float64()*(synLatMax-synLatMin)
-			e.Cell, _ = geo.LatLngToCell(e.Lat, e.Lon, geo.EventResolution)
+			lon := synLonMin + r.Float64()*(synLonMax-synLonMin)
+			lat := synLatMin + r.Float64()*(synLatMax-synLatMin)
+			_ = e.SetLocation(lat, lon) // finite
 		} else {
 			e.Mahalla = ""
 		}

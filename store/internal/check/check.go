@@ -33,12 +33,16 @@ func Event(e *analytics.Event) error {
 }
 
 // Normalize returns e as the stores keep it: time in UTC truncated to
-// microseconds (PostgreSQL's precision), Lon/Lat zeroed without location.
+// microseconds (PostgreSQL's precision), Lon/Lat and the cells zeroed
+// without location, and the cells computed for a located event that comes
+// without them for its Lat/Lon (ingest computes them with Cell, from one
+// projection). Call it on an event Event accepts.
 func Normalize(e analytics.Event) analytics.Event {
 	e.OccurredAt = e.OccurredAt.UTC().Truncate(time.Microsecond)
 	if !e.HasLocation {
 		e.Lon, e.Lat = 0, 0
 	}
+	_ = e.EnsureCells() // finite: Event checked
 	return e
 }
 
