@@ -168,7 +168,7 @@ func TestHexCellsCompact(t *testing.T) {
 		{0, []byte{1, 2, 3, 4, 5, 6, 7, 8}},
 		{c.At(9), nil}, // not res 10
 		{r10, []byte{1, 2, 3}},
-		{r10, binary.LittleEndian.AppendUint64(nil, r10)},    // res 10 is no exception
+		{r10, binary.LittleEndian.AppendUint64(nil, r10)},     // res 10 is no exception
 		{r10, binary.LittleEndian.AppendUint64(nil, 1<<52*4)}, // res 4
 	} {
 		var h analytics.HexCells

@@ -150,8 +150,8 @@ type Event struct {
 	// cells are the H3 cells of Lat/Lon at MinHexbinRes..MaxHexbinRes
 	// (geo.LatLngToCell at each), the cells every H3 aggregate counts the
 	// event in, valid while Lat/Lon are still cellsAt (see Cells).
-	cells   HexCells
-	cellsAt [2]float64
+	cells    HexCells
+	cellsAt  [2]float64
 	Category string
 	// Unit codes from the spatial index at ingest; "" means unassigned.
 	Region, District, Mahalla string
