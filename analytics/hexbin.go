@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math/bits"
 	"runtime"
-	"slices"
 	"sync"
 )
 
@@ -32,37 +31,35 @@ func (s *Snapshot) Hexbins(q HexbinQuery) (HexbinResult, error) {
 	}
 	lo, hi := s.rowRange(q.Period.From, q.Period.To)
 
-	var t cellTable
+	t := s.cellTable()
+	defer s.tables.Put(t)
 	if hi-lo < parallelRows || runtime.GOMAXPROCS(0) < 2 {
-		res.NoLocation = s.countCells(m, lo, hi, q.Res, &t)
+		res.NoLocation = s.countCells(m, lo, hi, q.Res, t)
 	} else {
 		mid := lo + (hi-lo)/2
-		var t2 cellTable
+		t2 := s.cellTable()
+		defer s.tables.Put(t2)
 		var nl2 int64
 		var wg sync.WaitGroup
-		wg.Go(func() { nl2 = s.countCells(m, mid, hi, q.Res, &t2) })
-		res.NoLocation = s.countCells(m, lo, mid, q.Res, &t)
+		wg.Go(func() { nl2 = s.countCells(m, mid, hi, q.Res, t2) })
+		res.NoLocation = s.countCells(m, lo, mid, q.Res, t)
 		wg.Wait()
 		res.NoLocation += nl2
-		t.merge(&t2)
+		t.merge(t2)
 	}
-
-	res.Bins = make([]Hexbin, 0, t.n)
-	for i, k := range t.keys {
-		if k != 0 {
-			res.Bins = append(res.Bins, Hexbin{Cell: k, Count: t.vals[i]})
-		}
-	}
-	slices.SortFunc(res.Bins, func(a, b Hexbin) int {
-		switch {
-		case a.Cell < b.Cell:
-			return -1
-		case a.Cell > b.Cell:
-			return 1
-		}
-		return 0
-	})
+	res.Bins = t.sortedBins()
 	return res, nil
+}
+
+// cellTable returns an empty table from the snapshot's pool: a hexbin
+// query reuses the memory of earlier ones (about 1 MiB for 30,000 bins)
+// instead of allocating and growing its tables again.
+func (s *Snapshot) cellTable() *cellTable {
+	if t, ok := s.tables.Get().(*cellTable); ok {
+		t.reset()
+		return t
+	}
+	return &cellTable{}
 }
 
 // countCells adds the cells at res of the matching located rows of
@@ -124,6 +121,57 @@ func (t *cellTable) grow() {
 			t.add(k, oldVals[i])
 		}
 	}
+}
+
+// reset empties the table, keeping its memory.
+func (t *cellTable) reset() {
+	if t.n > 0 {
+		clear(t.keys)
+		clear(t.vals)
+		t.n = 0
+	}
+}
+
+// sortedBins returns the table's cells and counts sorted by cell: an LSD
+// radix sort on the key bits that vary (cells of one resolution share their
+// mode, resolution and unused-digit bits), radixBits per pass, several
+// times faster than a comparison sort of the bins.
+func (t *cellTable) sortedBins() []Hexbin {
+	keys, vals := make([]uint64, 0, t.n), make([]int64, 0, t.n)
+	and, or := ^uint64(0), uint64(0)
+	for i, k := range t.keys {
+		if k != 0 {
+			keys, vals = append(keys, k), append(vals, t.vals[i])
+			and &= k
+			or |= k
+		}
+	}
+	if vary := and ^ or; vary != 0 {
+		const radixBits = 11
+		var count [1<<radixBits + 1]int
+		k2, v2 := make([]uint64, len(keys)), make([]int64, len(keys))
+		for shift := bits.TrailingZeros64(vary); shift < 64-bits.LeadingZeros64(vary); shift += radixBits {
+			clear(count[:])
+			for _, k := range keys {
+				count[(k>>shift)&(1<<radixBits-1)+1]++
+			}
+			for d := 1; d < len(count); d++ {
+				count[d] += count[d-1]
+			}
+			for i, k := range keys {
+				d := (k >> shift) & (1<<radixBits - 1)
+				j := count[d]
+				count[d]++
+				k2[j], v2[j] = k, vals[i]
+			}
+			keys, k2, vals, v2 = k2, keys, v2, vals
+		}
+	}
+	bins := make([]Hexbin, len(keys))
+	for i, k := range keys {
+		bins[i] = Hexbin{Cell: k, Count: vals[i]}
+	}
+	return bins
 }
 
 func (t *cellTable) merge(o *cellTable) {

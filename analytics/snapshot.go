@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"sync"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -95,6 +96,9 @@ type Snapshot struct {
 	// levelOff: the units of column slot k are [levelOff[k], levelOff[k+1]),
 	// sorted by code; units of other levels follow.
 	levelOff [5]int32
+
+	// tables: the hash tables of hexbin queries, reused (see cellTable).
+	tables sync.Pool
 }
 
 // Version is the snapshot's version; Live increases it by one per swap.
