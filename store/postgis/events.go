@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"math"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -409,12 +408,12 @@ func (s *Store) ScanEvents(ctx context.Context, fn func(*analytics.Event) error)
 }
 
 // Parallel scan settings: tables of at least scanSplitPages 8 KiB pages
-// (~40,000 events) are read in scanParts parts of scanBatch events.
+// (~40,000 events) are read in scanParts parts (batches of
+// scan.BatchSize events).
 const (
 	scanSplitPages = 1024
 	scanParts      = 2
 	scanRanges     = 16
-	scanBatch      = 1024
 )
 
 // scanQuery reads every column the store writes: the events with their
@@ -452,8 +451,6 @@ func (s *Store) scanSerial(ctx context.Context, fn func(*analytics.Event) error)
 // scanParallel reads events in scanParts block ranges concurrently from
 // one snapshot, calling fn on this goroutine.
 func (s *Store) scanParallel(ctx context.Context, pages int64, fn func(*analytics.Event) error) error {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	// One REPEATABLE READ transaction per part; the first exports its
 	// snapshot and the others adopt it before their first query.
 	txs := make([]pgx.Tx, 0, scanParts)
@@ -478,9 +475,6 @@ func (s *Store) scanParallel(ctx context.Context, pages int64, fn func(*analytic
 			return fmt.Errorf("postgis scan events: snapshot: %w", translate(ctx, err))
 		}
 	}
-	out := make(chan batch, 2*scanParts)
-	free := make(chan []analytics.Event, 4*scanParts)
-	var wg sync.WaitGroup
 	// The table is cut into scanRanges block ranges (the last open-ended)
 	// that the parts take in turn, so they stay balanced when live rows
 	// are unevenly spread (dead space after updates or rolled back loads).
@@ -491,114 +485,52 @@ func (s *Store) scanParallel(ctx context.Context, pages int64, fn func(*analytic
 		}
 		return pgtype.TID{BlockNumber: uint32(pages * r / scanRanges), Valid: true}
 	}
-	for _, tx := range txs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			send := func(b batch) bool {
-				select {
-				case out <- b:
-					return true
-				case <-ctx.Done():
-					return false
-				}
-			}
-			var str scan.Strings
-			var buf []analytics.Event
-			for r := next.Add(1) - 1; r < scanRanges; r = next.Add(1) - 1 {
-				if !scanRange(ctx, tx, bound(r), bound(r+1), &str, &buf, free, send) {
-					return
-				}
-			}
-			if len(buf) > 0 {
-				send(batch{events: buf})
-			}
-		}()
-	}
-	go func() {
-		wg.Wait()
-		close(out)
-	}()
-	var err error
-	for b := range out {
-		if err != nil {
-			continue // draining after a failure, until the parts stop
-		}
-		if b.err != nil {
-			err = fmt.Errorf("postgis scan events: %w", b.err)
-			cancel()
-			continue
-		}
-		for i := range b.events {
-			if ferr := fn(&b.events[i]); ferr != nil {
-				err = ferr
-				cancel()
-				break
+	return scan.Parallel(ctx, len(txs), func(ctx context.Context, part int, p *scan.Parts) error {
+		var str scan.Strings
+		buf := p.Batch()
+		for r := next.Add(1) - 1; r < scanRanges; r = next.Add(1) - 1 {
+			if err := scanRange(ctx, txs[part], bound(r), bound(r+1), &str, &buf, p); err != nil {
+				return fmt.Errorf("postgis scan events: %w", err)
 			}
 		}
-		select {
-		case free <- b.events[:0]:
-		default:
-		}
-	}
-	if err == nil {
-		err = ctx.Err()
-	}
-	return err
-}
-
-// batch is a part of a parallel scan: decoded events, or its error.
-type batch struct {
-	events []analytics.Event
-	err    error
+		p.Send(buf)
+		return nil
+	}, fn)
 }
 
 // scanRangeQuery reads the blocks [$1, $2) with a TID range scan
 // (PostgreSQL 14+; older servers filter a sequential scan, still correct).
 const scanRangeQuery = scanQuery + ` WHERE ctid >= $1 AND ctid < $2`
 
-// scanRange runs scanRangeQuery for [lo, hi) in tx and decodes its rows into *buf, sending full
-// batches (taking empty ones from free when there are). It reports false
-// once the scan is over for this part (an error sent, or ctx done).
-func scanRange(ctx context.Context, tx pgx.Tx, lo, hi pgtype.TID, str *scan.Strings, buf *[]analytics.Event,
-	free chan []analytics.Event, send func(batch) bool) bool {
+// scanRange runs scanRangeQuery for [lo, hi) in tx and decodes its rows
+// into *buf, sending full batches through p.
+func scanRange(ctx context.Context, tx pgx.Tx, lo, hi pgtype.TID, str *scan.Strings, buf *[]analytics.Event, p *scan.Parts) error {
 	rows, err := tx.Query(ctx, scanRangeQuery, pgx.QueryResultFormats{pgx.BinaryFormatCode}, lo, hi)
 	if err != nil {
-		send(batch{err: translate(ctx, err)})
-		return false
+		return translate(ctx, err)
 	}
 	defer rows.Close()
 	if err := checkScanTypes(rows.FieldDescriptions()); err != nil {
-		send(batch{err: err})
-		return false
+		return err
 	}
 	b := *buf
 	for rows.Next() {
-		if b == nil {
-			select {
-			case b = <-free:
-			default:
-				b = make([]analytics.Event, 0, scanBatch)
-			}
-		}
 		b = b[:len(b)+1]
 		if err := decodeEvent(rows.RawValues(), &b[len(b)-1], str); err != nil {
-			send(batch{err: err})
-			return false
+			return err
 		}
-		if len(b) == scanBatch {
-			if !send(batch{events: b}) {
-				return false
+		if len(b) == cap(b) {
+			if !p.Send(b) {
+				return ctx.Err()
 			}
-			b = nil
+			b = p.Batch()
 		}
 	}
 	*buf = b
 	if err := rows.Err(); err != nil {
-		send(batch{err: translate(ctx, err)})
-		return false
+		return translate(ctx, err)
 	}
-	return true
+	return nil
 }
 
 // PostgreSQL type OIDs of the event columns.

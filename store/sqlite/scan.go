@@ -14,17 +14,21 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 )
 
-// ScanEvents calls fn for every stored event (in id order); the *Event is
-// reused between calls. It stops at fn's first error and returns it. All
-// events come from one read transaction (one statement).
+// ScanEvents calls fn for every stored event; the *Event is reused between
+// calls. It stops at fn's first error and returns it. All events come from
+// one read snapshot.
 //
 // It is the source of in-memory snapshots, so it is built for throughput:
 // it bypasses database/sql and the driver's per-column driver.Value boxing
 // and reads the columns straight from the SQLite C API (modernc.org/sqlite/lib)
-// on a connection of its own, opened for the scan: integers and reals
+// on connections of its own, opened for the scan: integers and reals
 // unboxed, the time as integer microseconds, strings of the low-cardinality
-// columns interned per scan and source ids carved from shared blocks, so
-// a full scan makes a few hundred allocations, not millions.
+// columns interned and source ids carved from shared blocks, so a full scan
+// makes a few hundred allocations, not millions. Decoding a row costs
+// about 1 us on one core, so a table of more than scanSplitRows is read in
+// scanParts rowid ranges, each on its own connection, all in the read
+// snapshot of the first (sqlite3_snapshot_get/open, WAL mode), decoded
+// concurrently and handed to fn in id order within each range.
 func (s *Store) ScanEvents(ctx context.Context, fn func(*analytics.Event) error) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("sqlite scan events: %w", err)
@@ -34,17 +38,74 @@ func (s *Store) ScanEvents(ctx context.Context, fn func(*analytics.Event) error)
 		return fmt.Errorf("sqlite scan events: %w", err)
 	}
 	defer c.close()
-	stmt, err := c.prepare(`SELECT ` + eventCols + ` FROM events`)
+	// One read transaction: the id range read here and every part.
+	if err := c.exec("BEGIN"); err != nil {
+		return fmt.Errorf("sqlite scan events: %w", err)
+	}
+	defer c.exec("COMMIT") //nolint:errcheck // ends a read transaction
+	lo, hi, err := c.idRange()
+	if err != nil {
+		return fmt.Errorf("sqlite scan events: %w", err)
+	}
+	if hi-lo < scanSplitRows {
+		return scanIDs(ctx, c, lo, hi+1, fn)
+	}
+	conns := []*rawConn{c}
+	defer func() {
+		for _, o := range conns[1:] {
+			o.exec("COMMIT") //nolint:errcheck // ends a read transaction
+			o.close()
+		}
+	}()
+	if err := c.shareSnapshot(scanParts-1, &conns); err != nil {
+		s.log.Warn("sqlite scan events: no shared read snapshot, scanning on one connection", "err", err)
+		conns = conns[:1]
+	}
+	n := int64(len(conns))
+	return scan.Parallel(ctx, len(conns), func(ctx context.Context, part int, p *scan.Parts) error {
+		from, to := lo+(hi+1-lo)*int64(part)/n, lo+(hi+1-lo)*int64(part+1)/n
+		b := p.Batch()
+		err := scanIDs(ctx, conns[part], from, to, func(e *analytics.Event) error {
+			b = append(b, *e)
+			if len(b) == cap(b) {
+				if !p.Send(b) {
+					return ctx.Err() // the scan is over
+				}
+				b = p.Batch()
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		p.Send(b)
+		return ctx.Err()
+	}, fn)
+}
+
+// Parallel scan settings: tables spanning at least scanSplitRows ids are
+// read in scanParts parts.
+const (
+	scanSplitRows = 40_000
+	scanParts     = 2
+)
+
+// scanIDs decodes the events with ids in [from, to) in id order on c and
+// calls fn on each (the *Event reused), stopping at fn's first error.
+func scanIDs(ctx context.Context, c *rawConn, from, to int64, fn func(*analytics.Event) error) error {
+	stmt, err := c.prepare(`SELECT ` + eventCols + ` FROM events WHERE id >= ? AND id < ?`)
 	if err != nil {
 		return fmt.Errorf("sqlite scan events: %w", err)
 	}
 	defer sqlite3.Xsqlite3_finalize(c.tls, stmt)
+	tls := c.tls
+	sqlite3.Xsqlite3_bind_int64(tls, stmt, 1, from)
+	sqlite3.Xsqlite3_bind_int64(tls, stmt, 2, to)
 	var (
 		e     analytics.Event
 		cells analytics.HexCells
 		str   scan.Strings
 	)
-	tls := c.tls
 	for n := 0; ; n++ {
 		if n&4095 == 4095 {
 			if err := ctx.Err(); err != nil {
@@ -90,17 +151,71 @@ func (s *Store) ScanEvents(ctx context.Context, fn func(*analytics.Event) error)
 	}
 }
 
-// rawConn is a connection through the SQLite C API, for ScanEvents.
+// idRange returns the smallest and largest event id (0, -1 without events),
+// starting c's read transaction.
+func (c *rawConn) idRange() (lo, hi int64, err error) {
+	stmt, err := c.prepare(`SELECT coalesce(min(id), 0), coalesce(max(id), -1) FROM events`)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer sqlite3.Xsqlite3_finalize(c.tls, stmt)
+	if rc := sqlite3.Xsqlite3_step(c.tls, stmt); rc != sqlite3.SQLITE_ROW {
+		return 0, 0, c.err(rc)
+	}
+	return sqlite3.Xsqlite3_column_int64(c.tls, stmt, 0), sqlite3.Xsqlite3_column_int64(c.tls, stmt, 1), nil
+}
+
+// shareSnapshot opens n more connections, each in a read transaction on
+// the snapshot c reads (c must be in a read transaction), and appends them
+// to conns.
+func (c *rawConn) shareSnapshot(n int, conns *[]*rawConn) error {
+	main, err := libc.CString("main")
+	if err != nil {
+		return err
+	}
+	defer libc.Xfree(c.tls, main)
+	psnap := libc.Xmalloc(c.tls, 8)
+	if psnap == 0 {
+		return errors.New("out of memory")
+	}
+	defer libc.Xfree(c.tls, psnap)
+	*(*uintptr)(cptr(psnap)) = 0
+	if rc := sqlite3.Xsqlite3_snapshot_get(c.tls, c.db, main, psnap); rc != sqlite3.SQLITE_OK {
+		return fmt.Errorf("snapshot: %w", c.err(rc))
+	}
+	snap := *(*uintptr)(cptr(psnap))
+	defer sqlite3.Xsqlite3_snapshot_free(c.tls, snap)
+	for range n {
+		o, err := openRaw(c.path)
+		if err != nil {
+			return err
+		}
+		*conns = append(*conns, o)
+		// A first read opens the WAL, which snapshot_open needs; then a
+		// transaction without a read yet, which it starts on the snapshot.
+		if err := o.exec("SELECT 1 FROM sqlite_schema LIMIT 1; BEGIN"); err != nil {
+			return err
+		}
+		if rc := sqlite3.Xsqlite3_snapshot_open(o.tls, o.db, main, snap); rc != sqlite3.SQLITE_OK {
+			return fmt.Errorf("snapshot open: %w", o.err(rc))
+		}
+	}
+	return nil
+}
+
+// rawConn is a connection through the SQLite C API, for ScanEvents. Use it
+// from one goroutine at a time.
 type rawConn struct {
-	tls *libc.TLS
-	db  uintptr
+	tls  *libc.TLS
+	db   uintptr
+	path string
 }
 
 // openRaw opens path read-write (without creating it: the store's WAL
 // database needs its shared-memory file writable even to read) with the
 // store's busy timeout.
 func openRaw(path string) (_ *rawConn, err error) {
-	c := &rawConn{tls: libc.NewTLS()}
+	c := &rawConn{tls: libc.NewTLS(), path: path}
 	defer func() {
 		if err != nil {
 			c.close()
@@ -153,6 +268,19 @@ func (c *rawConn) prepare(query string) (uintptr, error) {
 		return 0, c.err(rc)
 	}
 	return *(*uintptr)(cptr(pstmt)), nil
+}
+
+// exec runs a statement without results.
+func (c *rawConn) exec(query string) error {
+	q, err := libc.CString(query)
+	if err != nil {
+		return err
+	}
+	defer libc.Xfree(c.tls, q)
+	if rc := sqlite3.Xsqlite3_exec(c.tls, c.db, q, 0, 0, 0); rc != sqlite3.SQLITE_OK {
+		return c.err(rc)
+	}
+	return nil
 }
 
 // text returns column i of the current row as bytes owned by SQLite, valid
