@@ -44,6 +44,7 @@ func cmdBench(ctx context.Context, env *environment, args []string) error {
 	tlClients := fs.Int("tiles-clients", 200, "concurrent clients of the tile memory run")
 	tlMemFor := fs.Duration("tiles-memory-for", 6*time.Second, "length of the tile memory run")
 	tlProfile := fs.String("tiles-cpuprofile", "", "write CPU profiles of the tiles' cold passes to this file (analyst token) and FILE.public (no token)")
+	inProfile := fs.String("ingest-cpuprofile", "", "write CPU profiles of the ingest runs to FILE.sqlite and FILE.postgis")
 	dbURL := fs.String("database-url", env.env("CRIMEMAP_BENCH_DATABASE_URL", "CRIMEMAP_TEST_DATABASE_URL", "DATABASE_URL"),
 		"PostgreSQL server with PostGIS; a scratch database is created there and dropped (env CRIMEMAP_BENCH_DATABASE_URL, CRIMEMAP_TEST_DATABASE_URL)")
 	if err := parse(fs, args); err != nil {
@@ -68,7 +69,7 @@ func cmdBench(ctx context.Context, env *environment, args []string) error {
 		}
 	}
 	if *n > 0 {
-		if err := benchIngestAll(ctx, env, log, *n, *dbURL); err != nil {
+		if err := benchIngestAll(ctx, env, log, *n, *dbURL, *inProfile); err != nil {
 			return err
 		}
 	}
@@ -83,7 +84,7 @@ func cmdBench(ctx context.Context, env *environment, args []string) error {
 }
 
 // benchIngestAll runs the ingest benchmark on SQLite and, with dbURL, PostGIS.
-func benchIngestAll(ctx context.Context, env *environment, log *slog.Logger, n int, dbURL string) error {
+func benchIngestAll(ctx context.Context, env *environment, log *slog.Logger, n int, dbURL, profile string) error {
 	fmt.Fprintf(env.stdout, "generating %d synthetic CSV rows...\n", n)
 	csv := syntheticCSV(n, 1)
 	units, err := demo.Units()
@@ -100,7 +101,7 @@ func benchIngestAll(ctx context.Context, env *environment, log *slog.Logger, n i
 	if err != nil {
 		return err
 	}
-	r, err := benchIngest(ctx, "embedded (sqlite)", st, units, csv, targetSQLite)
+	r, err := benchIngest(ctx, "embedded (sqlite)", st, units, csv, targetSQLite, profileFile(profile, "sqlite"))
 	st.Close()
 	if err != nil {
 		return err
@@ -116,7 +117,7 @@ func benchIngestAll(ctx context.Context, env *environment, log *slog.Logger, n i
 				return benchResult{}, err
 			}
 			defer st.Close()
-			return benchIngest(ctx, "PostGIS (COPY)", st, units, csv, targetPostGIS)
+			return benchIngest(ctx, "PostGIS (COPY)", st, units, csv, targetPostGIS, profileFile(profile, "postgis"))
 		})
 		if err != nil {
 			return err
@@ -136,11 +137,27 @@ type benchResult struct {
 
 func (r benchResult) rate() float64 { return float64(r.events) / r.took.Seconds() }
 
+// profileFile is base.suffix, or "" without a base.
+func profileFile(base, suffix string) string {
+	if base == "" {
+		return ""
+	}
+	return base + "." + suffix
+}
+
 // benchIngest runs the real import pipeline (CSV parse, validation, H3,
-// unit assignment, atomic batches) from memory into st.
-func benchIngest(ctx context.Context, name string, st store.Store, units []geo.Unit, csv []byte, target float64) (benchResult, error) {
+// unit assignment, atomic batches) from memory into st, with a CPU profile
+// written to profile unless it is "".
+func benchIngest(ctx context.Context, name string, st store.Store, units []geo.Unit, csv []byte, target float64, profile string) (benchResult, error) {
 	if _, err := st.PutUnits(ctx, units); err != nil {
 		return benchResult{}, fmt.Errorf("%s: units: %w", name, err)
+	}
+	if profile != "" {
+		stop, err := startCPUProfile(profile)
+		if err != nil {
+			return benchResult{}, fmt.Errorf("%s: %w", name, err)
+		}
+		defer stop()
 	}
 	opts := ingest.Options{Kind: analytics.KindCrime, Format: ingest.FormatCSV, Index: geo.NewIndex(units), SinkWorkers: sinkWorkers(st)}
 	start := time.Now()
