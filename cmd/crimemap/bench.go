@@ -26,8 +26,8 @@ import (
 // Ingest throughput targets (events/s, parse + validation + H3 + unit
 // assignment + store, for 1M events).
 const (
-	targetPostGIS = 300_000
-	targetSQLite  = 150_000
+	targetPostGIS = 250_000
+	targetSQLite  = 200_000
 )
 
 func cmdBench(ctx context.Context, env *environment, args []string) error {

@@ -24,7 +24,8 @@ import (
 
 // Query benchmark targets (issue: 10M synthetic events on a 2-core machine).
 const (
-	targetQueryMs      = 50.0      // each snapshot query
+	targetQueryMs      = 50.0      // each snapshot query (but hexbins)
+	targetHexbinMs     = 15.0      // the res-8 quarter hexbins (issue 10)
 	targetRatio        = 20.0      // snapshot at least this many times faster than PostGIS SQL
 	targetBytesEvent   = 64.0      // snapshot memory
 	targetBuildPerSec  = 1_000_000 // snapshot build from either store
@@ -51,6 +52,7 @@ type queryOpts struct {
 // and by SQL.
 type benchQuery struct {
 	name   string
+	maxMs  float64 // the snapshot's target; 0: targetQueryMs
 	arrow  func() (any, error)
 	sql    func(ctx context.Context, e *pgquery.Engine) (any, error)
 	arrowT time.Duration
@@ -250,6 +252,7 @@ func issueQueries(snap *analytics.Snapshot) ([]benchQuery, string, error) {
 		},
 		{
 			name:  "res-8 hexbins, quarter",
+			maxMs: targetHexbinMs,
 			arrow: func() (any, error) { return snap.Hexbins(hex) },
 			sql:   func(ctx context.Context, e *pgquery.Engine) (any, error) { return e.Hexbins(ctx, hex) },
 		},
@@ -484,7 +487,11 @@ func printQueryBench(w io.Writer, n int, qs []benchQuery, builds []buildResult, 
 	fmt.Fprintln(tw, "query\tarrow ms\tpostgis ms\tratio\tsame result\ttarget\tmet\t")
 	for _, q := range qs {
 		arrowMs := float64(q.arrowT.Microseconds()) / 1000
-		met := arrowMs <= targetQueryMs
+		maxMs := q.maxMs
+		if maxMs == 0 {
+			maxMs = targetQueryMs
+		}
+		met := arrowMs <= maxMs
 		pg, ratio, same := "-", "-", "-"
 		if q.sqlT > 0 {
 			r := q.sqlT.Seconds() / q.arrowT.Seconds()
@@ -492,7 +499,7 @@ func printQueryBench(w io.Writer, n int, qs []benchQuery, builds []buildResult, 
 			met = met && r >= targetRatio
 		}
 		fmt.Fprintf(tw, "%s\t%.1f\t%s\t%s\t%s\t<= %.0f ms, >= %.0fx\t%s\t\n", q.name, arrowMs, pg, ratio, same,
-			targetQueryMs, targetRatio, yesNo(met))
+			maxMs, targetRatio, yesNo(met))
 	}
 	tw.Flush()
 
