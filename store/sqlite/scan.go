@@ -286,21 +286,17 @@ func (c *rawConn) exec(query string) error {
 // text returns column i of the current row as bytes owned by SQLite, valid
 // until the next step; nil for NULL or empty.
 func (c *rawConn) text(stmt uintptr, i int32) []byte {
-	p := sqlite3.Xsqlite3_column_text(c.tls, stmt, i)
-	if p == 0 {
-		return nil
-	}
-	n := sqlite3.Xsqlite3_column_bytes(c.tls, stmt, i)
-	if n <= 0 || n > math.MaxInt32 {
-		return nil
-	}
-	return unsafe.Slice((*byte)(cptr(p)), n)
+	return c.bytes(stmt, i, sqlite3.Xsqlite3_column_text(c.tls, stmt, i))
 }
 
-// blob returns column i of the current row as bytes owned by SQLite, valid
-// until the next step; nil for NULL or empty.
+// blob is text for a BLOB column.
 func (c *rawConn) blob(stmt uintptr, i int32) []byte {
-	p := sqlite3.Xsqlite3_column_blob(c.tls, stmt, i)
+	return c.bytes(stmt, i, sqlite3.Xsqlite3_column_blob(c.tls, stmt, i))
+}
+
+// bytes wraps the value p of column i (as column_text or column_blob
+// returned it) without copying.
+func (c *rawConn) bytes(stmt uintptr, i int32, p uintptr) []byte {
 	if p == 0 {
 		return nil
 	}
