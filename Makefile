@@ -4,7 +4,7 @@ ADDR     ?= 127.0.0.1:8080
 DATA     ?= ./data
 BENCH_EVENTS ?= 1000000
 
-.PHONY: run test bench build fuzz vet clean
+.PHONY: run test bench loadtest build fuzz vet clean
 
 ## run: start the service on the embedded store with the synthetic demo region
 run:
@@ -20,6 +20,12 @@ test:
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 30m ./...
 	$(GO) run ./cmd/crimemap bench --events $(BENCH_EVENTS) $(if $(BENCH_DB),--database-url '$(BENCH_DB)')
+
+## loadtest: a demo server on a loopback port under a mix of 200 clients for 60 s, then 50
+## parallel heaviest analyses for 30 s; prints latencies, statuses, peak RSS; fails on a missed limit
+loadtest:
+	$(GO) build -o bin/crimemap ./cmd/crimemap
+	./bin/crimemap loadtest $(LOADTEST_FLAGS)
 
 ## build: the binary in ./bin
 build:

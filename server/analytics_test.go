@@ -29,6 +29,13 @@ import (
 // the public view (see public_view_test.go).
 func newAnalyticsServer(t *testing.T) (*httptest.Server, *analytics.Live, store.Store) {
 	t.Helper()
+	return newAnalyticsServerCfg(t, server.Config{})
+}
+
+// newAnalyticsServerCfg is newAnalyticsServer with cfg (its Store and
+// Snapshots are set here).
+func newAnalyticsServerCfg(t *testing.T, cfg server.Config) (*httptest.Server, *analytics.Live, store.Store) {
+	t.Helper()
 	ctx := context.Background()
 	st, err := sqlite.Open(ctx, t.TempDir(), nil)
 	if err != nil {
@@ -42,8 +49,8 @@ func newAnalyticsServer(t *testing.T) (*httptest.Server, *analytics.Live, store.
 	if _, err := st.PutUnits(ctx, units); err != nil {
 		t.Fatal(err)
 	}
-	cfg := demo.Config{Seed: 7, Now: time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC), Scale: 0.05}
-	if err := demo.Events(ctx, cfg, units, func(b []analytics.Event) error {
+	dcfg := demo.Config{Seed: 7, Now: time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC), Scale: 0.05}
+	if err := demo.Events(ctx, dcfg, units, func(b []analytics.Event) error {
 		_, err := st.PutEvents(ctx, b)
 		return err
 	}); err != nil {
@@ -54,7 +61,8 @@ func newAnalyticsServer(t *testing.T) (*httptest.Server, *analytics.Live, store.
 		t.Fatal(err)
 	}
 	analyst := roleToken(t, st, server.RoleAnalyst)
-	h := server.New(server.Config{Store: st, Snapshots: live}).Handler()
+	cfg.Store, cfg.Snapshots = st, live
+	h := server.New(cfg).Handler()
 	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Header.Get(publicHeader) == "" && r.Header.Get("Authorization") == "" {
 			r.Header.Set("Authorization", "Bearer "+analyst)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/crimemap/crimemap/analytics"
 	"github.com/crimemap/crimemap/analytics/classify"
+	"github.com/crimemap/crimemap/geo"
 	"github.com/crimemap/crimemap/store"
 	"github.com/paulmach/orb"
 )
@@ -64,6 +65,15 @@ func (s *Server) handleCreateRun(w http.ResponseWriter, r *http.Request) error {
 			return fmt.Errorf("unit %q: %w", req.Unit, store.ErrNotFound)
 		}
 	}
+	mahallas, err := snap.UnitsAt(geo.LevelMahalla, req.Unit)
+	if err != nil {
+		return analyticsError(err, "unit", req.Unit)
+	}
+	release, err := s.heavy(r, classifyCost(len(mahallas)))
+	if err != nil {
+		return err
+	}
+	defer release()
 	ctx := r.Context()
 	hist, err := store.RunHistory(ctx, rs, per.From)
 	if err != nil {

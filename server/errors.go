@@ -61,9 +61,14 @@ type apiError struct {
 func statusOf(err error) int {
 	var pe *ParamError
 	var ae *AuthError
+	var re *RefusedError
 	switch {
 	case errors.As(err, &ae):
 		return ae.status() // 401 without a valid token, 403 with one of a lower role
+	case errors.As(err, &re):
+		return re.status() // 429 the client's rate, 503 the service's capacity
+	case errors.Is(err, ErrTooLarge):
+		return http.StatusUnprocessableEntity // over the per-request maximum: narrow it
 	case errors.As(err, &pe), errors.Is(err, store.ErrInvalid):
 		return http.StatusBadRequest
 	case errors.Is(err, hotspot.ErrNotMeaningful), errors.Is(err, hotspot.ErrTooFew):
@@ -84,6 +89,8 @@ func statusOf(err error) int {
 		return http.StatusGatewayTimeout
 	case errors.Is(err, context.Canceled):
 		return 499 // client closed request (nginx convention); never sent
+	case storeUnreachable(err):
+		return http.StatusServiceUnavailable // the store is down or unreachable (health.go); the snapshot routes still answer
 	}
 	return http.StatusInternalServerError
 }
@@ -98,6 +105,9 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	status := statusOf(err)
 	reqID := middleware.GetReqID(r.Context())
 	msg := publicMessage(err)
+	if msg == "" && storeUnreachable(err) {
+		msg = "the store is unavailable (the service answers what it can from memory)"
+	}
 	if msg == "" {
 		msg = strings.ToLower(http.StatusText(status))
 	}
@@ -116,6 +126,10 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	var ae *AuthError
 	if errors.As(err, &ae) {
 		w.Header().Set("WWW-Authenticate", ae.challenge())
+	}
+	var re *RefusedError
+	if errors.As(err, &re) {
+		w.Header().Set("Retry-After", re.retryAfter())
 	}
 	switch {
 	case status == 499:

@@ -98,13 +98,18 @@ func (s *Server) handleHotspots(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	release, err := s.heavy(r, hexCost(areaKm2(hq.Area, hq.Filter.BBox), hq.Res, hq.K))
+	if err != nil {
+		return err
+	}
+	defer release()
 	if exact, err := s.exactFor(r.Context(), hq.Filter.Unit); err != nil {
 		return err
 	} else if !exact {
 		return s.publicHotspots(w, r, format, snap, hq)
 	}
 	s.view(w, true)
-	res, err := hotspot.HexHotspots(snap, hq)
+	res, err := hotspot.HexHotspots(r.Context(), snap, hq)
 	if err != nil {
 		return hotspotError(err, "unit", hq.Filter.Unit)
 	}
@@ -175,6 +180,11 @@ func (s *Server) handleMahallaHotspots(w http.ResponseWriter, r *http.Request) e
 	for i := range ms {
 		mq.Boundaries[ms[i].Code] = ms[i].Geometry
 	}
+	release, err := s.heavy(r, mahallaCost(len(ms), mq.Permutations))
+	if err != nil {
+		return err
+	}
+	defer release()
 	if exact, err := s.exactFor(r.Context(), mq.Filter.Unit); err != nil {
 		return err
 	} else if !exact {
@@ -184,7 +194,7 @@ func (s *Server) handleMahallaHotspots(w http.ResponseWriter, r *http.Request) e
 		return s.publicMahallaHotspots(w, r, format, snap, mq)
 	}
 	s.view(w, true)
-	res, err := hotspot.MahallaHotspots(snap, mq)
+	res, err := hotspot.MahallaHotspots(r.Context(), snap, mq)
 	if err != nil {
 		return hotspotError(err, "unit", mq.Filter.Unit)
 	}
@@ -246,13 +256,22 @@ func (s *Server) handleEmergingHotspots(w http.ResponseWriter, r *http.Request) 
 	if err != nil {
 		return err
 	}
+	steps := eq.Steps
+	if steps <= 0 {
+		steps = hotspot.DefaultSteps
+	}
+	release, err := s.heavy(r, emergingCost(areaKm2(eq.Area, eq.Filter.BBox), eq.Res, eq.K, steps))
+	if err != nil {
+		return err
+	}
+	defer release()
 	if exact, err := s.exactFor(r.Context(), eq.Filter.Unit); err != nil {
 		return err
 	} else if !exact {
 		return s.publicEmerging(w, r, format, snap, eq)
 	}
 	s.view(w, true)
-	res, err := hotspot.EmergingHotspots(snap, eq)
+	res, err := hotspot.EmergingHotspots(r.Context(), snap, eq)
 	if err != nil {
 		return hotspotError(err, "unit", eq.Filter.Unit)
 	}

@@ -101,7 +101,7 @@ func (s *Server) publicHotspots(w http.ResponseWriter, r *http.Request, format s
 	if err != nil {
 		return hotspotError(err, "unit", hq.Filter.Unit)
 	}
-	hc, err := hotspot.GiStarCells(cells, perturbed(pubs), k)
+	hc, err := hotspot.GiStarCells(r.Context(), cells, perturbed(pubs), k)
 	if err != nil {
 		return errPublicNotMeaningful(hotspotError(err, "unit", hq.Filter.Unit))
 	}
@@ -154,7 +154,7 @@ func (s *Server) publicEmerging(w http.ResponseWriter, r *http.Request, format s
 	if alpha == 0 {
 		alpha = hotspot.DefaultAlpha
 	}
-	ec, err := hotspot.EmergingCells(cells, counts, k, alpha)
+	ec, err := hotspot.EmergingCells(r.Context(), cells, counts, k, alpha)
 	if err != nil {
 		return errPublicNotMeaningful(hotspotError(err, "unit", eq.Filter.Unit))
 	}
@@ -278,7 +278,7 @@ func (s *Server) publicMahallaHotspots(w http.ResponseWriter, r *http.Request, f
 		}
 		return res, nil
 	}
-	res, err := hotspot.MahallaHotspots(snap, mq)
+	res, err := hotspot.MahallaHotspots(r.Context(), snap, mq)
 	if err != nil {
 		return errPublicNotMeaningful(hotspotError(err, "unit", mq.Filter.Unit))
 	}

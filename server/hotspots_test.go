@@ -132,7 +132,7 @@ func TestHotspotsErrors(t *testing.T) {
 		{"res=7&period=2026-W20&unit=1710401&kind=accident", 422, "", "at least 30"},
 		{"res=8&period=2026-07-01..2026-07-01&unit=1710401&kind=accident", 422, "", "wider period"},
 		// a whole region at res 10: too many cells
-		{"res=10&period=2026-Q2&unit=1710", 422, "", "coarser resolution"},
+		{"res=10&period=2026-Q2&unit=1710", 422, "", "coarser res"}, // admission control refuses it before the analysis would
 	} {
 		status, _, body := get(t, ts.URL+"/v1/hotspots?"+tc.query)
 		var e struct {

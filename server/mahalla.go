@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -177,10 +178,27 @@ func (s *Server) handleMahallaProfile(w http.ResponseWriter, r *http.Request) er
 		}
 	}
 
+	// The hot cells come from a Gi* over the district: heavy work,
+	// memoised per district and admitted as such on a miss. When admission
+	// turns it away the profile still answers, without hot cells: a note
+	// says why, Retry-After when, and the answer is not to be cached.
 	if exact {
-		out.Hotspots = s.profileHotspots(snap, per, res, &u, &district)
+		out.Hotspots, err = s.profileHotspots(r, snap, per, res, &u, &district)
 	} else {
-		out.Hotspots = s.publicProfileHotspots(r, snap, per, res, &u, &district)
+		out.Hotspots, err = s.publicProfileHotspots(r, snap, per, res, &u, &district)
+	}
+	var refused *RefusedError
+	switch {
+	case errors.As(err, &refused):
+		out.Hotspots = profileHotspotsJSON{Res: res, MinBin: profileHotspotMinBin, Cells: []profileHotspotJSON{},
+			Note: "no hot spot analysis now: " + refused.Error()}
+		w.Header().Set("Retry-After", refused.retryAfter())
+		w.Header().Set("Cache-Control", "no-store")
+	case errors.Is(err, ErrTooLarge):
+		out.Hotspots = profileHotspotsJSON{Res: res, MinBin: profileHotspotMinBin, Cells: []profileHotspotJSON{},
+			Note: "no hot spot analysis: " + err.Error()}
+	case err != nil:
+		return err
 	}
 
 	// Twelve months ending with the period (its last month included).
@@ -213,26 +231,33 @@ func (s *Server) handleMahallaProfile(w http.ResponseWriter, r *http.Request) er
 // mahalla is too small for a Gi* of its own (a few cells): the district
 // gives the neighbourhood and the comparison. It is skipped, with a note,
 // when a boundary is missing or the analysis would not be meaningful.
-func (s *Server) profileHotspots(snap *analytics.Snapshot, per analytics.Period, res int, m, district *geo.Unit) profileHotspotsJSON {
+func (s *Server) profileHotspots(r *http.Request, snap *analytics.Snapshot, per analytics.Period, res int, m, district *geo.Unit) (profileHotspotsJSON, error) {
 	out := profileHotspotsJSON{Res: res, MinBin: profileHotspotMinBin, Cells: []profileHotspotJSON{}}
 	switch {
 	case len(m.Geometry) == 0:
 		out.Note = "the mahalla has no boundary"
-		return out
+		return out, nil
 	case district.Code == "" || len(district.Geometry) == 0:
 		out.Note = "the mahalla's district has no boundary"
-		return out
+		return out, nil
 	}
-	hr, err := hotspot.HexHotspots(snap, hotspot.HexQuery{Res: res, Period: per, Filter: analytics.Filter{Unit: district.Code}, Area: district.Geometry})
+	v, err := s.districts.get(r.Context(), s, r, memoKey(snap, true, district.Code, per, res), hexCost(areaKm2(district.Geometry, nil), res, 0),
+		func(ctx context.Context) (any, error) {
+			hr, err := hotspot.HexHotspots(ctx, snap, hotspot.HexQuery{Res: res, Period: per, Filter: analytics.Filter{Unit: district.Code}, Area: district.Geometry})
+			if errors.Is(err, hotspot.ErrNotMeaningful) || errors.Is(err, hotspot.ErrTooFew) {
+				return districtHot{note: "no hot spot analysis: " + err.Error()}, nil // an outcome: memoised
+			}
+			return districtHot{hr: hr}, err
+		})
 	if err != nil {
-		if errors.Is(err, hotspot.ErrNotMeaningful) || errors.Is(err, hotspot.ErrTooFew) {
-			out.Note = "no hot spot analysis: " + err.Error()
-			return out
-		}
-		out.Note = "no hot spot analysis: " + err.Error()
-		s.log.Warn("mahalla profile hot spots", "mahalla", m.Code, "err", err)
-		return out
+		return out, err
 	}
+	dh := v.(districtHot)
+	if dh.note != "" {
+		out.Note = dh.note
+		return out, nil
+	}
+	hr := dh.hr
 	out.K = hr.K
 	bound := m.Geometry.Bound()
 	for _, c := range hr.Cells {
@@ -246,36 +271,60 @@ func (s *Server) profileHotspots(snap *analytics.Snapshot, per analytics.Period,
 		}
 		out.Cells = append(out.Cells, profileHotspotJSON{Cell: fmt.Sprintf("%x", c.Cell), countJSON: toCountJSON(c.Count, analytics.Bounds{}), Z: num(c.Z), P: num(c.P), Bin: c.Bin})
 	}
-	return out
+	return out, nil
 }
 
 // publicProfileHotspots is profileHotspots in the public view: Gi* of the
 // published counts of the district's fixed cells; bins and intervals only.
-func (s *Server) publicProfileHotspots(r *http.Request, snap *analytics.Snapshot, per analytics.Period, res int, m, district *geo.Unit) profileHotspotsJSON {
+func (s *Server) publicProfileHotspots(r *http.Request, snap *analytics.Snapshot, per analytics.Period, res int, m, district *geo.Unit) (profileHotspotsJSON, error) {
 	out := profileHotspotsJSON{Res: res, MinBin: profileHotspotMinBin, Cells: []profileHotspotJSON{}}
 	if len(m.Geometry) == 0 || district.Code == "" {
 		out.Note = "the mahalla or its district has no boundary"
-		return out
+		return out, nil
 	}
 	out.K = hotspot.DefaultK(res)
-	cells, pubs, err := s.publicCellCounts(r.Context(), snap, district.Code, res, per, analytics.Filter{})
-	if err == nil {
-		var hc []hotspot.HexCell
-		if hc, err = hotspot.GiStarCells(cells, perturbed(pubs), out.K); err == nil {
-			bound := m.Geometry.Bound()
-			for i, c := range hc {
-				lat, lon := geo.CellToLatLng(c.Cell)
-				pt := orb.Point{lon, lat}
-				if c.Bin < profileHotspotMinBin || !bound.Contains(pt) || !planar.MultiPolygonContains(m.Geometry, pt) {
-					continue
+	v, err := s.districts.get(r.Context(), s, r, memoKey(snap, false, district.Code, per, res), hexCost(areaKm2(district.Geometry, nil), res, 0),
+		func(ctx context.Context) (any, error) {
+			cells, pubs, err := s.publicCellCounts(ctx, snap, district.Code, res, per, analytics.Filter{})
+			if err == nil {
+				var hc []hotspot.HexCell
+				if hc, err = hotspot.GiStarCells(ctx, cells, perturbed(pubs), out.K); err == nil {
+					return districtHot{cells: hc, pubs: pubs}, nil
 				}
-				out.Cells = append(out.Cells, profileHotspotJSON{Cell: fmt.Sprintf("%x", c.Cell), countJSON: toCountJSON(pubs[i].Count()), Bin: c.Bin})
 			}
-			return out
-		}
+			if ctx.Err() != nil {
+				return nil, err
+			}
+			return districtHot{note: "no hot spot analysis: " + errPublicNotMeaningful(err).Error()}, nil
+		})
+	if err != nil {
+		return out, err
 	}
-	out.Note = "no hot spot analysis: " + errPublicNotMeaningful(err).Error()
-	return out
+	dh := v.(districtHot)
+	if dh.note != "" {
+		out.Note = dh.note
+		return out, nil
+	}
+	bound := m.Geometry.Bound()
+	for i, c := range dh.cells {
+		lat, lon := geo.CellToLatLng(c.Cell)
+		pt := orb.Point{lon, lat}
+		if c.Bin < profileHotspotMinBin || !bound.Contains(pt) || !planar.MultiPolygonContains(m.Geometry, pt) {
+			continue
+		}
+		out.Cells = append(out.Cells, profileHotspotJSON{Cell: fmt.Sprintf("%x", c.Cell), countJSON: toCountJSON(dh.pubs[i].Count()), Bin: c.Bin})
+	}
+	return out, nil
+}
+
+// districtHot is a memoised district analysis behind mahalla profiles:
+// the exact Gi* result, or the public cells with their published counts,
+// or the note saying why there is none.
+type districtHot struct {
+	hr    hotspot.HexResult
+	cells []hotspot.HexCell
+	pubs  []disclose.Published
+	note  string
 }
 
 // publicMonths is the public monthly series of unit over [from, to)

@@ -58,6 +58,12 @@ type Config struct {
 	// whose pages may call the API with a token; public GETs are open to
 	// every origin (see cors).
 	CORSOrigins []string
+	// Admission configures the per-client rate limit and the pool of
+	// heavy analyses (see admission.go); zero values take the defaults.
+	Admission AdmissionConfig
+	// MetricsPublic serves GET /metrics to anyone; by default it needs an
+	// admin token (crimemap serve --metrics-public; firewall it then).
+	MetricsPublic bool
 }
 
 // Server serves the crimemap API.
@@ -70,9 +76,16 @@ type Server struct {
 	defaultPolicy *classify.Policy
 	// disclose makes the public answers (Config.Disclose or the default).
 	disclose *disclose.Discloser
+	// admission is the rate limit and heavy-analysis pool.
+	admission *admission
+	// districts memoises the district analyses behind mahalla profiles.
+	districts *districtMemo
 	// listenURL is "http://" + the listener's address, set by Serve: the
 	// public base URL when Config.PublicURL is empty.
 	listenURL atomic.Pointer[string]
+	// metrics are this server's Prometheus metrics (metrics.go), made by
+	// initMetrics.
+	metrics *metrics
 }
 
 // New builds a Server; call Handler or Serve.
@@ -93,7 +106,7 @@ func New(cfg Config) *Server {
 		}
 	}
 	cfg.PublicURL = strings.TrimSuffix(cfg.PublicURL, "/")
-	s := &Server{cfg: cfg, log: cfg.Logger}
+	s := &Server{cfg: cfg, log: cfg.Logger, admission: newAdmission(cfg.Admission), districts: newDistrictMemo()}
 	if cfg.Policy == nil {
 		s.defaultPolicy = classify.DefaultPolicy()
 	}
@@ -114,9 +127,12 @@ func (s *Server) routes() chi.Router {
 	r.Use(middleware.RequestID)
 	r.Use(s.logRequests)
 	r.Use(s.recoverPanics)
+	// Metrics inside recoverPanics, so that a panic counts as its 500.
+	r.Use(s.initMetrics().instrument)
 	r.Use(s.cors) // before routing and auth: OPTIONS never reaches a handler or the 405 path
 	r.Use(middleware.Timeout(s.cfg.RequestTimeout))
 	r.Use(s.authenticate) // RoleFrom(ctx); 401 for a bad token
+	r.Use(s.rateLimit)    // per client: the token's ID, else the address
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, fmt.Errorf("no route %s %s: %w", r.Method, r.URL.Path, store.ErrNotFound))
 	})
@@ -127,6 +143,7 @@ func (s *Server) routes() chi.Router {
 	r.Get("/healthz", s.handleHealthz)
 	r.Get("/readyz", s.handleReadyz)
 	r.Get("/openapi.json", s.handleOpenAPI)
+	r.Method(http.MethodGet, "/metrics", s.metrics.handler(s)) // admin only unless Config.MetricsPublic
 	r.Get("/tiles/{layer}/{z}/{x}/{y}.mvt", s.errorHandler(s.handleTile))
 	r.Get("/tiles/{layer}.json", s.errorHandler(s.handleTileJSON))
 	r.Get("/styles/default.json", s.errorHandler(s.handleStyle))
@@ -227,15 +244,4 @@ func (s *Server) errorHandler(h func(http.ResponseWriter, *http.Request) error) 
 
 func (s *Server) handleHealthz(w http.ResponseWriter, r *http.Request) {
 	s.writeJSON(w, r, http.StatusOK, map[string]string{"status": "ok"})
-}
-
-func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request) {
-	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
-	defer cancel()
-	if err := s.cfg.Store.Ping(ctx); err != nil {
-		s.writeError(w, r, &clientError{msg: "the store is unavailable; retry later",
-			err: fmt.Errorf("store %s: %w: %w", s.cfg.Store.Backend(), errUnavailable, err)})
-		return
-	}
-	s.writeJSON(w, r, http.StatusOK, map[string]string{"status": "ready", "store": s.cfg.Store.Backend()})
 }

@@ -119,7 +119,7 @@ func (r *Renderer) publicHotspotCells(ctx context.Context, snap *analytics.Snaps
 	if sum < hotspot.MinEvents {
 		return nil, nil
 	}
-	hc, err := hotspot.GiStarCells(cells, values, hotspot.DefaultK(res))
+	hc, err := hotspot.GiStarCells(ctx, cells, values, hotspot.DefaultK(res))
 	switch {
 	case errors.Is(err, hotspot.ErrNotMeaningful), errors.Is(err, hotspot.ErrTooFew):
 		return nil, nil

@@ -548,7 +548,7 @@ func (r *Renderer) hotspotFeatures(ctx context.Context, snap *analytics.Snapshot
 		if p.Public {
 			cells, err = r.publicHotspotCells(ctx, snap, s.unit.Code, res, p)
 		} else {
-			cells, err = r.exactHotspotCells(snap, s.unit, res, p)
+			cells, err = r.exactHotspotCells(ctx, snap, s.unit, res, p)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("district %s: %w", s.unit.Code, err)
@@ -604,10 +604,10 @@ type hotCell struct {
 
 // exactHotspotCells is Gi* over the exact counts of district (nil when the
 // analysis is not meaningful there).
-func (r *Renderer) exactHotspotCells(snap *analytics.Snapshot, district *geo.Unit, res int, p Params) ([]hotCell, error) {
+func (r *Renderer) exactHotspotCells(ctx context.Context, snap *analytics.Snapshot, district *geo.Unit, res int, p Params) ([]hotCell, error) {
 	flt := r.exactFilter(snap, p)
 	flt.Unit = district.Code
-	hr, err := hotspot.HexHotspots(snap, hotspot.HexQuery{Res: res, Period: p.Period, Filter: flt, Area: district.Geometry})
+	hr, err := hotspot.HexHotspots(ctx, snap, hotspot.HexQuery{Res: res, Period: p.Period, Filter: flt, Area: district.Geometry})
 	switch {
 	case errors.Is(err, hotspot.ErrNotMeaningful), errors.Is(err, analytics.ErrUnknownUnit):
 		return nil, nil // nothing to show for this district

@@ -249,6 +249,9 @@ type mahalla struct {
 // analytics.ErrUnknownUnit, or the context's error.
 func Classify(ctx context.Context, in Input) (Run, error) {
 	var run Run
+	if err := ctx.Err(); err != nil {
+		return run, fmt.Errorf("classify: %w", err)
+	}
 	if in.Snapshot == nil {
 		return run, fmt.Errorf("%w: classify: no snapshot", analytics.ErrBadQuery)
 	}
@@ -316,7 +319,9 @@ func Classify(ctx context.Context, in Input) (Run, error) {
 	}
 	cs := make([]counts, len(units))
 	lo, hi := snap.Rows(p.From, p.To)
-	countPeriod(&cols, lo, hi, cs, want)
+	if err := countPeriod(ctx, &cols, lo, hi, cs, want); err != nil {
+		return run, err
+	}
 	uses := map[IndicatorKind]bool{}
 	for _, ind := range pol.Indicators {
 		uses[ind.Kind] = true
@@ -325,7 +330,9 @@ func Classify(ctx context.Context, in Input) (Run, error) {
 	if uses[KindChangeZ] {
 		ly := p.LastYear()
 		llo, lhi := snap.Rows(ly.From, ly.To)
-		countLastYear(&cols, llo, lhi, cs, want)
+		if err := countLastYear(ctx, &cols, llo, lhi, cs, want); err != nil {
+			return run, err
+		}
 		if len(cols.At) == 0 || cols.At[0] > unixCeil(ly.From) {
 			runNotes = append(runNotes, fmt.Sprintf("change_z: the snapshot starts after %s began; last year's counts are incomplete", ly.Label))
 		}
@@ -354,7 +361,9 @@ func Classify(ctx context.Context, in Input) (Run, error) {
 			return run, err
 		}
 		hotNotes = notes
-		countHot(&cols, snap.CellsAt(HotspotRes), lo, hi, cs, want, district, hot)
+		if err := countHot(ctx, &cols, snap.CellsAt(HotspotRes), lo, hi, cs, want, district, hot); err != nil {
+			return run, err
+		}
 	}
 	for _, m := range all {
 		m.c = cs[m.unit]

@@ -398,6 +398,11 @@ func (d *Discloser) hexSums(ctx context.Context, c *cube, res int, p analytics.P
 	if known {
 		a, b := c.monthsOf(p)
 		for mi := a; mi < b; mi++ {
+			// A month of a fine resolution holds many cells: look at ctx
+			// once per month.
+			if err := ctx.Err(); err != nil {
+				return nil, fmt.Errorf("public H3 sums: %w", err)
+			}
 			for i := range hc[mi] {
 				h := &hc[mi][i]
 				if (w.Kind != 0 && h.kind != uint8(w.Kind)) || (gw >= 0 && int(h.group) != gw) {
@@ -540,6 +545,10 @@ func (d *Discloser) RegionCells(ctx context.Context, snap *analytics.Snapshot, r
 	}
 	var out []uint64
 	for _, code := range codes {
+		// Each unit is one fill of tens of milliseconds (cached after).
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("public cells of the regions: %w", err)
+		}
 		cells, err := d.UnitCells(ctx, code, res)
 		if err != nil {
 			return nil, err
@@ -576,6 +585,10 @@ func (d *Discloser) Prepare(ctx context.Context, snap *analytics.Snapshot) error
 	return nil
 }
 
+// checkCells is how many cells an H3 loop handles between two looks at its
+// context: a few milliseconds of work.
+const checkCells = 1 << 12
+
 // cellIndex holds fixed public cells sorted by the longitude of their
 // centres, for box queries.
 type cellIndex struct {
@@ -599,9 +612,16 @@ func (d *Discloser) RegionCellsIn(ctx context.Context, snap *analytics.Snapshot,
 		return nil, nil, nil
 	}
 	if ix == nil || len(ix.src) != len(all) || &ix.src[0] != &all[0] {
+		// Two H3 calls a cell over every public cell of the regions (about
+		// a microsecond each): look at ctx as it goes.
 		ix = &cellIndex{src: all, cells: slices.Clone(all)}
 		lon := make([]float64, len(all))
 		for i, c := range ix.cells {
+			if i&(checkCells-1) == 0 {
+				if err := ctx.Err(); err != nil {
+					return nil, nil, fmt.Errorf("public cell centres: %w", err)
+				}
+			}
 			_, lon[i] = geo.CellToLatLng(c)
 		}
 		ord := make([]int, len(all))
@@ -612,6 +632,11 @@ func (d *Discloser) RegionCellsIn(ctx context.Context, snap *analytics.Snapshot,
 		cells := make([]uint64, len(all))
 		ix.lon, ix.lat = make([]float64, len(all)), make([]float64, len(all))
 		for i, o := range ord {
+			if i&(checkCells-1) == 0 {
+				if err := ctx.Err(); err != nil {
+					return nil, nil, fmt.Errorf("public cell centres: %w", err)
+				}
+			}
 			cells[i] = ix.cells[o]
 			ix.lat[i], ix.lon[i] = geo.CellToLatLng(cells[i])
 		}

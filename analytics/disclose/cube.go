@@ -56,6 +56,12 @@ type hcell struct {
 	key   uint32
 }
 
+// checkRows is how many event rows a cube build reads between two looks at
+// its context (besides one look per month): a few milliseconds of work at
+// most, so that a cancelled build of a month of millions of events stops
+// promptly.
+const checkRows = 1 << 16
+
 // cubeFor returns the cube of snap, building it once (concurrent callers
 // wait for one build).
 func (d *Discloser) cubeFor(ctx context.Context, snap *analytics.Snapshot) (*cube, error) {
@@ -72,7 +78,7 @@ func (d *Discloser) cubeFor(ctx context.Context, snap *analytics.Snapshot) (*cub
 			case <-ch:
 				continue
 			case <-ctx.Done():
-				return nil, ctx.Err()
+				return nil, fmt.Errorf("public cube: %w", ctx.Err())
 			}
 		}
 		ch := make(chan struct{})
@@ -135,6 +141,11 @@ func (d *Discloser) buildCube(ctx context.Context, snap *analytics.Snapshot) (*c
 		at := make(map[uint64]int)
 		lastPl, lastIdx := place{lev: [3]int32{-2, -2, -2}}, int32(-1)
 		for r := lo; r < hi; r++ {
+			if (r-lo)&(checkRows-1) == checkRows-1 {
+				if err := ctx.Err(); err != nil {
+					return nil, fmt.Errorf("public cube: %w", err)
+				}
+			}
 			pl := place{lev: [3]int32{cols.Region[r], cols.District[r], cols.Mahalla[r]}, loc: cols.Cell[r] != 0}
 			pi := lastIdx
 			if pl != lastPl {
@@ -202,6 +213,11 @@ func (c *cube) buildHex(ctx context.Context, res int) ([][]hcell, error) {
 		var cells []hcell
 		rd := c.snap.CellsAt(res).Reader(lo)
 		for r := lo; r < hi; r++ {
+			if (r-lo)&(checkRows-1) == checkRows-1 {
+				if err := ctx.Err(); err != nil {
+					return nil, fmt.Errorf("public H3 cube: %w", err)
+				}
+			}
 			p := rd.At(int32(r))
 			if p == 0 {
 				continue

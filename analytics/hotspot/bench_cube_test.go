@@ -13,7 +13,7 @@ func BenchmarkHexHotspots100k(b *testing.B) {
 	var sink []hotspot.HexCell
 	for b.Loop() {
 		var err error
-		if sink, err = hotspot.GiStarCells(cells, counts[0], hotspot.DefaultK(9)); err != nil {
+		if sink, err = hotspot.GiStarCells(b.Context(), cells, counts[0], hotspot.DefaultK(9)); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -30,7 +30,7 @@ func BenchmarkEmerging24x50k(b *testing.B) {
 	var sink []hotspot.EmergingCell
 	for b.Loop() {
 		var err error
-		if sink, err = hotspot.EmergingCells(cells, counts, hotspot.DefaultK(9), hotspot.DefaultAlpha); err != nil {
+		if sink, err = hotspot.EmergingCells(b.Context(), cells, counts, hotspot.DefaultK(9), hotspot.DefaultAlpha); err != nil {
 			b.Fatal(err)
 		}
 	}

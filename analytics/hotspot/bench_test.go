@@ -75,7 +75,7 @@ var refBenchSink []int8
 func BenchmarkGiStarFDR100k(b *testing.B) {
 	y, w := syntheticHex(b, 100_000)
 	for b.Loop() {
-		g, err := GiStar(y, w)
+		g, err := GiStar(b.Context(), y, w)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -88,7 +88,7 @@ func BenchmarkLocalMoran10k999(b *testing.B) {
 	y, w := syntheticHex(b, 10_000)
 	rw := w.RowStandardized()
 	for b.Loop() {
-		r, err := LocalMoran(y, rw, 999, 1)
+		r, err := LocalMoran(b.Context(), y, rw, 999, 1)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -58,7 +58,7 @@ func TestMoranDenseAsymmetric(t *testing.T) {
 		}
 		w.Offsets[i+1] = int32(len(w.Neighbors))
 	}
-	got, err := MoranI(y, w)
+	got, err := MoranI(t.Context(), y, w)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,7 +89,7 @@ func TestMoranDesmith(t *testing.T) {
 	nb := readGAL(t, "desmith.gal")
 	w := refBinary(t, nb)
 	for _, ww := range []*Weights{w, w.RowStandardized()} {
-		got, err := MoranI(y, ww)
+		got, err := MoranI(t.Context(), y, ww)
 		if err != nil {
 			t.Fatal(err)
 		}

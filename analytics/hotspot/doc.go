@@ -120,4 +120,17 @@
 // ErrTooFew), ErrLength, ErrWeights, ErrNonFinite, ErrNoNeighbors.
 // Undefined local statistics (Gi of an isolate, zero variance) are NaN
 // rather than errors. The package has no mutable package-level state.
+//
+// # Cancellation
+//
+// Every computation that can be long (the statistics, the weights, the
+// study cells, the H3, mahalla and emerging front ends) takes a context
+// first. It looks at it on entry and then every few thousand links, cells
+// or permutation draws (a few milliseconds of work at most), so that a
+// cancelled or timed-out request stops using CPU within 100 ms; the error
+// then wraps ctx.Err(), so errors.Is(err, context.Canceled) or
+// context.DeadlineExceeded holds. Large H3 polygon fills are cut into
+// strips for the same reason, and the space-time Gi* visits its links in
+// place instead of allocating the cube in one step that could not look at
+// the context.
 package hotspot

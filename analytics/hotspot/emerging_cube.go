@@ -2,7 +2,9 @@ package hotspot
 
 import (
 	"cmp"
+	"context"
 	"fmt"
+	"math"
 	"runtime"
 	"slices"
 	"sync"
@@ -20,8 +22,9 @@ const (
 	DefaultSteps = 24
 )
 
-// MaxCubeLinks bounds the space-time weights of one emerging analysis
-// (4 bytes a link: 100M links are 400 MB): steps x cells x (2 k-rings).
+// MaxCubeLinks bounds the space-time links of one emerging analysis:
+// steps x cells x (2 k-rings). EmergingCells visits them without storing
+// them (CubeWeights would take 4 bytes a link: 400 MB for 100M links).
 const MaxCubeLinks = 100_000_000
 
 // DefaultAlpha is the significance level of the emerging hot spot
@@ -112,9 +115,12 @@ func EmergingSteps(iv analytics.Interval, steps int, end time.Time, loc *time.Lo
 // zero-filled study area, computes the space-time Gi* of every bin and
 // classifies every cell by the trend of its z-scores. Errors wrap
 // analytics.ErrBadQuery, analytics.ErrUnknownUnit, ErrNotMeaningful or
-// ErrTooFew.
-func EmergingHotspots(snap *analytics.Snapshot, q EmergingQuery) (EmergingResult, error) {
+// ErrTooFew, or ctx.Err() when ctx is done before the work ends.
+func EmergingHotspots(ctx context.Context, snap *analytics.Snapshot, q EmergingQuery) (EmergingResult, error) {
 	res := EmergingResult{Snapshot: snap.Version(), Res: q.Res, Interval: q.Interval, Alpha: q.Alpha}
+	if err := cancelled(ctx, "emerging hot spots"); err != nil {
+		return res, err
+	}
 	if res.Alpha == 0 {
 		res.Alpha = DefaultAlpha
 	}
@@ -138,6 +144,10 @@ func EmergingHotspots(snap *analytics.Snapshot, q EmergingQuery) (EmergingResult
 	perStep := make([][]analytics.Hexbin, len(res.Steps))
 	var all []analytics.Hexbin
 	for i, st := range res.Steps {
+		// One query is fast, but there are up to MaxSteps of them.
+		if err := cancelled(ctx, "emerging hot spots"); err != nil {
+			return res, err
+		}
 		p := analytics.Period{Label: st.From.Format("2006-01-02"), Kind: analytics.PeriodRange, From: st.From, To: st.To}
 		b, err := snap.Hexbins(analytics.HexbinQuery{Res: q.Res, Period: p, Filter: q.Filter})
 		if err != nil {
@@ -150,7 +160,7 @@ func EmergingHotspots(snap *analytics.Snapshot, q EmergingQuery) (EmergingResult
 	if len(area) == 0 {
 		area = orb.MultiPolygon{q.Filter.BBox.ToPolygon()}
 	}
-	cells, err := StudyCells(area, q.Res, all)
+	cells, err := StudyCells(ctx, area, q.Res, all)
 	if err != nil {
 		return res, err
 	}
@@ -171,7 +181,7 @@ func EmergingHotspots(snap *analytics.Snapshot, q EmergingQuery) (EmergingResult
 		fmt.Sprintf("more periods, a coarser resolution than %d or a bigger unit", q.Res)); err != nil {
 		return res, err
 	}
-	res.Cells, err = EmergingCells(cells, counts, k, res.Alpha)
+	res.Cells, err = EmergingCells(ctx, cells, counts, k, res.Alpha)
 	return res, err
 }
 
@@ -211,17 +221,28 @@ func emergingConventions(res, k int, alpha float64) Conventions {
 // len(cells) bins (bin index t*len(cells)+i): the spatial k-ring
 // neighbours of the cell in step t, and in step t-1 the cell itself and
 // its k-ring neighbours (in that order: previous step first, unsorted).
-// The bin itself is not listed (Gi* adds it).
-func CubeWeights(space *Weights, steps int) *Weights {
+// The bin itself is not listed (Gi* adds it). EmergingCells does not
+// build it (spaceTimeGiStar visits the same links in place); it spells the
+// neighbourhood out for tests and for analysts' own statistics. The cube
+// may hold up to MaxCubeLinks links: it stops early, with an error
+// wrapping ctx.Err(), when ctx is done; that is its only error.
+func CubeWeights(ctx context.Context, space *Weights, steps int) (*Weights, error) {
+	if err := cancelled(ctx, "cube weights"); err != nil {
+		return nil, err
+	}
 	n := space.N
 	w := &Weights{N: n * steps, Offsets: make([]int32, n*steps+1)}
 	ns := len(space.Neighbors)
 	w.Neighbors = make([]int32, 0, steps*ns+(steps-1)*(ns+n))
+	cc := canceller{ctx: ctx}
 	for t := range steps {
 		base := int32(t * n)
 		prev := base - int32(n)
 		for i := range n {
 			nb := space.Neighbors[space.Offsets[i]:space.Offsets[i+1]]
+			if err := cc.step(1 + 2*len(nb)); err != nil {
+				return nil, fmt.Errorf("cube weights: %w", err)
+			}
 			if t > 0 {
 				w.Neighbors = append(w.Neighbors, prev+int32(i))
 				for _, j := range nb {
@@ -234,13 +255,88 @@ func CubeWeights(space *Weights, steps int) *Weights {
 			w.Offsets[t*n+i+1] = int32(len(w.Neighbors))
 		}
 	}
-	return w
+	return w, nil
+}
+
+// spaceTimeGiStar is GiStar(ctx, y, CubeWeights(ctx, space, steps))
+// without building the cube: it visits the links of every bin in the order
+// CubeWeights lists them (binary weights, space.Values ignored), so the
+// sums, and the z-scores, are bit for bit the same. A cube of MaxCubeLinks
+// links would be a 400 MB allocation, made in one step that cannot look at
+// ctx; here the memory is that of y and the result.
+func spaceTimeGiStar(ctx context.Context, y []float64, space *Weights, steps int) (LocalG, error) {
+	if err := space.validate(ctx); err != nil {
+		return LocalG{}, fmt.Errorf("GiStar: %w", err)
+	}
+	n := space.N
+	nb, err := checkSeries(ctx, y, n*steps)
+	if err != nil {
+		return LocalG{}, fmt.Errorf("GiStar: %w", err)
+	}
+	nf := float64(nb)
+	var sum float64
+	for _, v := range y {
+		sum += v
+	}
+	mean := sum / nf
+	var ss float64
+	for _, v := range y {
+		d := v - mean
+		ss += d * d
+	}
+	s2 := ss / nf // population variance
+	res := LocalG{Z: make([]float64, nb), P: make([]float64, nb)}
+	cc := canceller{ctx: ctx}
+	for t := range steps {
+		base, prev := t*n, (t-1)*n
+		for i := range n {
+			row := space.Neighbors[space.Offsets[i]:space.Offsets[i+1]]
+			if err := cc.step(1 + 2*len(row)); err != nil {
+				return LocalG{}, fmt.Errorf("GiStar: %w", err)
+			}
+			b := base + i
+			lag, wi, s1 := y[b], 1.0, 1.0
+			if t > 0 {
+				// The cell and its neighbours in the previous step: never
+				// the bin itself.
+				lag += y[prev+i]
+				wi++
+				s1++
+				for _, j := range row {
+					lag += y[prev+int(j)]
+					wi++
+					s1++
+				}
+			}
+			for _, j := range row {
+				if int(j) == i {
+					continue // a self-link, ignored as GiStar does
+				}
+				lag += y[base+int(j)]
+				wi++
+				s1++
+			}
+			vg := s2 * (nf*s1 - wi*wi) / (nf - 1)
+			z := (lag - wi*mean) / math.Sqrt(vg)
+			if vg <= 0 {
+				z = math.NaN()
+			}
+			res.Z[b] = z
+			res.P[b] = twoSided(z)
+		}
+	}
+	return res, nil
 }
 
 // EmergingCells runs the space-time Gi* and the per-cell classification
 // on counts[t][i] (step t, cell i of cells: sorted distinct H3 cells of
-// one resolution).
-func EmergingCells(cells []uint64, counts [][]int64, k int, alpha float64) ([]EmergingCell, error) {
+// one resolution). Every stage (weights, Gi*, the per-cell trends) looks
+// at ctx as it goes; errors wrap ctx.Err() when it is done before the work
+// ends.
+func EmergingCells(ctx context.Context, cells []uint64, counts [][]int64, k int, alpha float64) ([]EmergingCell, error) {
+	if err := cancelled(ctx, "emerging cells"); err != nil {
+		return nil, err
+	}
 	steps, n := len(counts), len(cells)
 	if steps < 2 {
 		return nil, fmt.Errorf("%w: %d steps: want at least %d", ErrNotMeaningful, steps, MinSteps)
@@ -262,11 +358,11 @@ func EmergingCells(cells []uint64, counts [][]int64, k int, alpha float64) ([]Em
 	if allEqual(y) {
 		return nil, fmt.Errorf("%w: every bin of the cube has the same count: there is no pattern to test; use more periods or a bigger unit", ErrNotMeaningful)
 	}
-	space, err := HexWeights(cells, k)
+	space, err := HexWeights(ctx, cells, k)
 	if err != nil {
 		return nil, err
 	}
-	g, err := GiStar(y, CubeWeights(space, steps))
+	g, err := spaceTimeGiStar(ctx, y, space, steps)
 	if err != nil {
 		return nil, fmt.Errorf("space-time gi*: %w", err)
 	}
@@ -284,7 +380,12 @@ func EmergingCells(cells []uint64, counts [][]int64, k int, alpha float64) ([]Em
 			zs := make([]float64, (hi-lo)*steps)
 			ps := make([]float64, (hi-lo)*steps)
 			cs := make([]int64, (hi-lo)*steps)
+			cc := canceller{ctx: ctx}
 			for i := lo; i < hi; i++ {
+				// Mann-Kendall compares every pair of steps.
+				if cc.step(steps*steps) != nil {
+					return // ctx is done: the caller returns its error
+				}
 				o := (i - lo) * steps
 				c := EmergingCell{Cell: cells[i], Z: zs[o : o+steps : o+steps], P: ps[o : o+steps : o+steps], Counts: cs[o : o+steps : o+steps]}
 				for t := range steps {
@@ -305,5 +406,8 @@ func EmergingCells(cells []uint64, counts [][]int64, k int, alpha float64) ([]Em
 		})
 	}
 	wg.Wait()
+	if err := cancelled(ctx, "emerging cells"); err != nil {
+		return nil, err
+	}
 	return out, nil
 }

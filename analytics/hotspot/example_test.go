@@ -1,6 +1,7 @@
 package hotspot_test
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/crimemap/crimemap/analytics/hotspot"
@@ -11,7 +12,7 @@ func ExampleGiStar() {
 	xy := [][2]float64{{10, 10}, {20, 10}, {40, 10}, {15, 20}, {30, 20}, {30, 30}}
 	y := []float64{2, 3, 3.2, 5, 8, 7}
 	w := hotspot.DistanceBand(xy, 0, 15)
-	g, err := hotspot.GiStar(y, w)
+	g, err := hotspot.GiStar(context.Background(), y, w)
 	if err != nil {
 		panic(err)
 	}

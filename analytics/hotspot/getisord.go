@@ -1,6 +1,7 @@
 package hotspot
 
 import (
+	"context"
 	"fmt"
 	"math"
 )
@@ -19,9 +20,10 @@ type LocalG struct{ Z, P []float64 }
 // spdep localG(include.self(nb)) and esda G_Local(star=True) with binary
 // weights. Self-links in w are ignored (the self weight is always 1).
 //
-// The cost is O(n + links).
-func GiStar(y []float64, w *Weights) (LocalG, error) {
-	n, err := checkValues(y, w)
+// The cost is O(n + links). It stops early, with an error wrapping
+// ctx.Err(), when ctx is done.
+func GiStar(ctx context.Context, y []float64, w *Weights) (LocalG, error) {
+	n, err := checkValues(ctx, y, w)
 	if err != nil {
 		return LocalG{}, fmt.Errorf("GiStar: %w", err)
 	}
@@ -38,7 +40,11 @@ func GiStar(y []float64, w *Weights) (LocalG, error) {
 	}
 	s2 := ss / nf // population variance
 	res := LocalG{Z: make([]float64, n), P: make([]float64, n)}
+	cc := canceller{ctx: ctx}
 	for i := range n {
+		if err := cc.step(1 + int(w.Offsets[i+1]-w.Offsets[i])); err != nil {
+			return LocalG{}, fmt.Errorf("GiStar: %w", err)
+		}
 		lag, wi, s1 := y[i], 1.0, 1.0
 		for k := w.Offsets[i]; k < w.Offsets[i+1]; k++ {
 			j := w.Neighbors[k]
@@ -67,9 +73,10 @@ func GiStar(y []float64, w *Weights) (LocalG, error) {
 // and esda G_Local(star=False) with binary weights. Self-links in w are
 // ignored.
 //
-// The cost is O(n + links).
-func Gi(y []float64, w *Weights) (LocalG, error) {
-	n, err := checkValues(y, w)
+// The cost is O(n + links). It stops early, with an error wrapping
+// ctx.Err(), when ctx is done.
+func Gi(ctx context.Context, y []float64, w *Weights) (LocalG, error) {
+	n, err := checkValues(ctx, y, w)
 	if err != nil {
 		return LocalG{}, fmt.Errorf("Gi: %w", err)
 	}
@@ -80,7 +87,11 @@ func Gi(y []float64, w *Weights) (LocalG, error) {
 		sum2 += v * v
 	}
 	res := LocalG{Z: make([]float64, n), P: make([]float64, n)}
+	cc := canceller{ctx: ctx}
 	for i := range n {
+		if err := cc.step(1 + int(w.Offsets[i+1]-w.Offsets[i])); err != nil {
+			return LocalG{}, fmt.Errorf("Gi: %w", err)
+		}
 		var lag, wi, s1 float64
 		for k := w.Offsets[i]; k < w.Offsets[i+1]; k++ {
 			j := w.Neighbors[k]
@@ -113,15 +124,19 @@ type GlobalG struct{ G, EG, VG, Z, P float64 }
 // GeneralG computes the global General G for non-negative y with the
 // weights as given (binary weights reproduce spdep globalG.test style "B"
 // and esda G). The variance is the analytical one of Getis & Ord (1992).
-func GeneralG(y []float64, w *Weights) (GlobalG, error) {
-	n, err := checkValues(y, w)
+// It stops early, with an error wrapping ctx.Err(), when ctx is done.
+func GeneralG(ctx context.Context, y []float64, w *Weights) (GlobalG, error) {
+	n, err := checkValues(ctx, y, w)
 	if err != nil {
 		return GlobalG{}, fmt.Errorf("GeneralG: %w", err)
 	}
 	if n < 4 {
 		return GlobalG{}, fmt.Errorf("GeneralG: %d locations, need 4: %w", n, ErrTooFew)
 	}
-	c := weightConstants(w)
+	c, err := weightConstants(ctx, w)
+	if err != nil {
+		return GlobalG{}, fmt.Errorf("GeneralG: %w", err)
+	}
 	if c.S0 == 0 {
 		return GlobalG{}, fmt.Errorf("GeneralG: %w", ErrNoNeighbors)
 	}
@@ -134,7 +149,11 @@ func GeneralG(y []float64, w *Weights) (GlobalG, error) {
 		m4 += v * v * v * v
 	}
 	var num float64
+	cc := canceller{ctx: ctx}
 	for i := range n {
+		if err := cc.step(1 + int(w.Offsets[i+1]-w.Offsets[i])); err != nil {
+			return GlobalG{}, fmt.Errorf("GeneralG: %w", err)
+		}
 		var lag float64
 		for k := w.Offsets[i]; k < w.Offsets[i+1]; k++ {
 			lag += w.weight(k) * y[w.Neighbors[k]]
@@ -163,14 +182,20 @@ func GeneralG(y []float64, w *Weights) (GlobalG, error) {
 type wconst struct{ S0, S1, S2 float64 }
 
 // constants computes S0 = sum w_ij, S1 = 1/2 sum (w_ij + w_ji)^2 and
-// S2 = sum_i (w_i. + w_.i)^2 for weights that may be asymmetric.
-func weightConstants(w *Weights) wconst {
+// S2 = sum_i (w_i. + w_.i)^2 for weights that may be asymmetric. Its
+// only error wraps ctx.Err().
+func weightConstants(ctx context.Context, w *Weights) (wconst, error) {
 	var c wconst
 	rows := make([]float64, w.N)
 	cols := make([]float64, w.N)
 	// transpose lookup for S1: sum (w_ij + w_ji)^2 = 2 sum w_ij^2 + 2 sum w_ij w_ji
 	var sq, cross float64
+	cc := canceller{ctx: ctx}
 	for i := range w.N {
+		// A link costs a binary search here: count it as a few units.
+		if err := cc.step(1 + 4*int(w.Offsets[i+1]-w.Offsets[i])); err != nil {
+			return wconst{}, err
+		}
 		for k := w.Offsets[i]; k < w.Offsets[i+1]; k++ {
 			j := w.Neighbors[k]
 			v := w.weight(k)
@@ -186,7 +211,7 @@ func weightConstants(w *Weights) wconst {
 		s := rows[i] + cols[i]
 		c.S2 += s * s
 	}
-	return c
+	return c, nil
 }
 
 // at returns w_ij (0 when j is not a neighbour of i). Rows built by this

@@ -15,12 +15,12 @@ func TestToyESDA(t *testing.T) {
 	if fmt.Sprint(card) != "[2 3 1 3 4 1]" {
 		t.Errorf("cardinalities %v, want [2 3 1 3 4 1]", card)
 	}
-	gs, err := GiStar(p.Toy.Y, w)
+	gs, err := GiStar(t.Context(), p.Toy.Y, w)
 	if err != nil {
 		t.Fatal(err)
 	}
 	refCheckVec(t, "Gi* z", gs.Z, p.Toy.GiStar)
-	g, err := Gi(p.Toy.Y, w)
+	g, err := Gi(t.Context(), p.Toy.Y, w)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -29,10 +29,10 @@ func TestToyESDA(t *testing.T) {
 		refCheckVal(t, "Gi p", g.P[i], 2*(1-refPhi(math.Abs(g.Z[i]))))
 	}
 	// z is invariant to row standardisation (spdep style W = style B)
-	gw, _ := Gi(p.Toy.Y, w.RowStandardized())
+	gw, _ := Gi(t.Context(), p.Toy.Y, w.RowStandardized())
 	refCheckVec(t, "Gi z (W)", gw.Z, p.Toy.Gi)
 
-	gg, err := GeneralG(p.Toy.Y, w)
+	gg, err := GeneralG(t.Context(), p.Toy.Y, w)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,12 +63,12 @@ func TestGetisOrd1996Grid(t *testing.T) {
 					t.Fatalf("card[%d] = %d, want %v", i, c, wantCard[i])
 				}
 			}
-			gi, err := Gi(val, w)
+			gi, err := Gi(t.Context(), val, w)
 			if err != nil {
 				t.Fatal(err)
 			}
 			refCheckVec(t, "Gi", gi.Z, tb.floats(t, fmt.Sprintf("Gi_B_d%d", d)))
-			gs, err := GiStar(val, w)
+			gs, err := GiStar(t.Context(), val, w)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -86,32 +86,32 @@ func TestGetisOrd1996Grid(t *testing.T) {
 
 func TestGiErrors(t *testing.T) {
 	w := refBinary(t, [][]int32{{1}, {0, 2}, {1}})
-	if _, err := GiStar([]float64{1, 1, 1}, w); !errors.Is(err, ErrTooFew) || !errors.Is(err, ErrConstant) {
+	if _, err := GiStar(t.Context(), []float64{1, 1, 1}, w); !errors.Is(err, ErrTooFew) || !errors.Is(err, ErrConstant) {
 		t.Errorf("constant: %v", err)
 	}
-	if _, err := GiStar([]float64{1, 2}, refBinary(t, [][]int32{{1}, {0}})); !errors.Is(err, ErrTooFew) {
+	if _, err := GiStar(t.Context(), []float64{1, 2}, refBinary(t, [][]int32{{1}, {0}})); !errors.Is(err, ErrTooFew) {
 		t.Errorf("two locations: %v", err)
 	}
-	if _, err := Gi([]float64{1, 2}, w); !errors.Is(err, ErrLength) {
+	if _, err := Gi(t.Context(), []float64{1, 2}, w); !errors.Is(err, ErrLength) {
 		t.Errorf("length: %v", err)
 	}
-	if _, err := Gi([]float64{1, math.NaN(), 2}, w); !errors.Is(err, ErrNonFinite) {
+	if _, err := Gi(t.Context(), []float64{1, math.NaN(), 2}, w); !errors.Is(err, ErrNonFinite) {
 		t.Errorf("NaN: %v", err)
 	}
 	bad := &Weights{N: 3, Offsets: []int32{0, 1, 1, 1}, Neighbors: []int32{7}}
-	if _, err := GiStar([]float64{1, 2, 3}, bad); !errors.Is(err, ErrWeights) {
+	if _, err := GiStar(t.Context(), []float64{1, 2, 3}, bad); !errors.Is(err, ErrWeights) {
 		t.Errorf("bad weights: %v", err)
 	}
 	// isolate: Gi undefined (NaN), Gi* defined
 	iso := refBinary(t, [][]int32{{1}, {0}, {}})
-	g, err := Gi([]float64{1, 2, 4}, iso)
+	g, err := Gi(t.Context(), []float64{1, 2, 4}, iso)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !math.IsNaN(g.Z[2]) || !math.IsNaN(g.P[2]) {
 		t.Errorf("isolate Gi = %v, %v; want NaN", g.Z[2], g.P[2])
 	}
-	gs, _ := GiStar([]float64{1, 2, 4}, iso)
+	gs, _ := GiStar(t.Context(), []float64{1, 2, 4}, iso)
 	if math.IsNaN(gs.Z[2]) {
 		t.Errorf("isolate Gi* NaN")
 	}

@@ -1,6 +1,7 @@
 package hotspot
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -12,6 +13,7 @@ import (
 	"github.com/crimemap/crimemap/analytics"
 	"github.com/crimemap/crimemap/geo"
 	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/clip"
 	orbgeo "github.com/paulmach/orb/geo"
 	"github.com/uber/h3-go/v4"
 )
@@ -136,9 +138,13 @@ func hexConventions(res, k int) Conventions {
 // HexHotspots computes Gi* over the zero-filled H3 cells of the study area
 // (Filter.Unit with Area, or Filter.BBox) for the events of q.Period
 // matching q.Filter. Errors wrap analytics.ErrBadQuery or ErrUnknownUnit
-// (bad query), or ErrNotMeaningful.
-func HexHotspots(snap *analytics.Snapshot, q HexQuery) (HexResult, error) {
+// (bad query), or ErrNotMeaningful, or ctx.Err() when ctx is done before
+// the work ends.
+func HexHotspots(ctx context.Context, snap *analytics.Snapshot, q HexQuery) (HexResult, error) {
 	res := HexResult{Snapshot: snap.Version(), Period: q.Period, Res: q.Res}
+	if err := cancelled(ctx, "hex hot spots"); err != nil {
+		return res, err
+	}
 	k, err := checkHex(q.Res, q.K, q.Filter, q.Area)
 	if err != nil {
 		return res, err
@@ -153,7 +159,7 @@ func HexHotspots(snap *analytics.Snapshot, q HexQuery) (HexResult, error) {
 	if len(area) == 0 {
 		area = orb.MultiPolygon{q.Filter.BBox.ToPolygon()}
 	}
-	cells, err := StudyCells(area, q.Res, bins.Bins)
+	cells, err := StudyCells(ctx, area, q.Res, bins.Bins)
 	if err != nil {
 		return res, err
 	}
@@ -173,7 +179,7 @@ func HexHotspots(snap *analytics.Snapshot, q HexQuery) (HexResult, error) {
 		fmt.Sprintf("a wider period, a coarser resolution than %d or a bigger unit", q.Res)); err != nil {
 		return res, err
 	}
-	res.Cells, err = GiStarCells(cells, counts, k)
+	res.Cells, err = GiStarCells(ctx, cells, counts, k)
 	return res, err
 }
 
@@ -214,7 +220,14 @@ func checkMeaningful(events int64, areas int, what, change string) error {
 // plus the cells of bins (cells holding events that are assigned to the
 // unit but whose cell centre lies just outside its boundary). It refuses
 // areas of more than MaxCells cells with ErrNotMeaningful.
-func StudyCells(area orb.MultiPolygon, res int, bins []analytics.Hexbin) ([]uint64, error) {
+//
+// A large area is filled strip by strip (see fillCells) so that ctx is
+// looked at every ten milliseconds or so; errors wrap ctx.Err() when it is
+// done.
+func StudyCells(ctx context.Context, area orb.MultiPolygon, res int, bins []analytics.Hexbin) ([]uint64, error) {
+	if err := cancelled(ctx, "study cells"); err != nil {
+		return nil, err
+	}
 	var km2 float64
 	for _, p := range area {
 		km2 += math.Abs(orbgeo.Area(p)) / 1e6
@@ -223,7 +236,7 @@ func StudyCells(area orb.MultiPolygon, res int, bins []analytics.Hexbin) ([]uint
 		return nil, fmt.Errorf("%w: the study area (%.0f km²) has about %.0f H3 cells at res %d (at most %d): use a coarser resolution or a smaller unit",
 			ErrNotMeaningful, km2, est, res, MaxCells)
 	}
-	cells, err := geo.PolygonToCells(area, res)
+	cells, err := fillCells(ctx, area, res)
 	if err != nil {
 		return nil, err
 	}
@@ -237,6 +250,68 @@ func StudyCells(area orb.MultiPolygon, res int, bins []analytics.Hexbin) ([]uint
 			ErrNotMeaningful, len(cells), res, MaxCells)
 	}
 	return cells, nil
+}
+
+// fillStrip is the most cells (estimated from the area) that fillCells
+// asks of H3 in one call: about 10 ms of work.
+const fillStrip = 10_000
+
+// fillCells is geo.PolygonToCells looking at ctx: one fill of a MaxCells
+// area is a single call into the H3 library of about 300 ms that cannot be
+// interrupted, so a polygon of more than fillStrip cells is cut into
+// horizontal strips (clipped to bands of latitude) filled one at a time.
+// The union is the same set of cells: a cell belongs to the strip holding
+// its centre, and H3's point-in-polygon test casts rays along parallels,
+// so the horizontal cut edges change nothing for a centre off the cut
+// lines (a centre exactly on one is counted in both strips or, in theory,
+// neither; cuts fall at arbitrary latitudes).
+func fillCells(ctx context.Context, area orb.MultiPolygon, res int) ([]uint64, error) {
+	var cells []uint64
+	for _, p := range area {
+		if err := cancelled(ctx, "study cells"); err != nil {
+			return nil, err
+		}
+		strips := int(math.Ceil(math.Abs(orbgeo.Area(p)) / 1e6 / h3.HexagonAreaAvgKm2(res) / fillStrip))
+		if strips <= 1 {
+			part, err := geo.PolygonToCells(orb.MultiPolygon{p}, res)
+			if err != nil {
+				return nil, err
+			}
+			cells = append(cells, part...)
+			continue
+		}
+		b := p.Bound()
+		h := (b.Max[1] - b.Min[1]) / float64(strips)
+		for s := range strips {
+			if err := cancelled(ctx, "study cells"); err != nil {
+				return nil, err
+			}
+			// The outer strips reach well beyond the polygon, so that
+			// only the cuts between strips add edges.
+			lo, hi := b.Min[1]+float64(s)*h, b.Min[1]+float64(s+1)*h
+			if s == 0 {
+				lo = b.Min[1] - 1
+			}
+			if s == strips-1 {
+				hi = b.Max[1] + 1
+			}
+			box := orb.Bound{Min: orb.Point{b.Min[0] - 1, lo}, Max: orb.Point{b.Max[0] + 1, hi}}
+			piece := clip.Polygon(box, p.Clone()) // clip uses its input as scratch space
+			if len(piece) == 0 {
+				continue
+			}
+			part, err := geo.PolygonToCells(orb.MultiPolygon{piece}, res)
+			if err != nil {
+				return nil, err
+			}
+			cells = append(cells, part...)
+		}
+	}
+	if err := cancelled(ctx, "study cells"); err != nil {
+		return nil, err
+	}
+	slices.Sort(cells)
+	return slices.Compact(cells), nil
 }
 
 // clipCells keeps the cells whose centre lies in box, and the cells of
@@ -307,66 +382,86 @@ func (ix *cellIndex) get(c uint64) int32 {
 // HexWeights returns binary weights over cells (distinct H3 cells of one
 // resolution): the neighbours of a cell are the other cells of the set
 // within k grid steps, in GridDisk order (unsorted). The cell itself is
-// not listed (Gi* adds it).
-func HexWeights(cells []uint64, k int) (*Weights, error) {
+// not listed (Gi* adds it). Both halves look at ctx as they go (a grid
+// disk at k 10 is 331 cells), and errors wrap ctx.Err() when it is done.
+func HexWeights(ctx context.Context, cells []uint64, k int) (*Weights, error) {
 	if k < 1 || k > MaxK {
 		return nil, fmt.Errorf("%w: k %d: want 1..%d", analytics.ErrBadQuery, k, MaxK)
 	}
+	if err := cancelled(ctx, "hex weights"); err != nil {
+		return nil, err
+	}
 	n := len(cells)
 	ix := newCellIndex(cells)
-	// Two halves in parallel (GridDisk is a cgo call per cell); each half
-	// writes its own CSR part, joined afterwards.
+	// Every row is written in place into one array of n full disks, then
+	// the rows are moved down over the gaps of the cells whose disks leave
+	// the set. A single allocation, made before the work, keeps the peak
+	// memory at one upper bound; it is also the one step that cannot look
+	// at ctx (a make of hundreds of megabytes that reuses freed memory
+	// zeroes it first), so there is no second one (a join of parts) after
+	// the work.
+	maxNb := 3 * k * (k + 1) // a disk without its centre
+	buf := make([]int32, n*maxNb)
+	counts := make([]int32, n)
+	// Two halves in parallel (GridDisk is a cgo call per cell).
 	parts := 1
 	if n >= 4096 && runtime.GOMAXPROCS(0) > 1 {
 		parts = 2
 	}
-	type part struct {
-		counts []int32 // neighbours per cell
-		nbrs   []int32
-	}
-	ps := make([]part, parts)
 	var wg sync.WaitGroup
 	for pi := range parts {
 		lo, hi := pi*n/parts, (pi+1)*n/parts
 		wg.Go(func() {
-			p := part{counts: make([]int32, hi-lo), nbrs: make([]int32, 0, (hi-lo)*(3*k*(k+1)))}
+			cc := canceller{ctx: ctx}
 			for i := lo; i < hi; i++ {
-				before := len(p.nbrs)
+				// A disk cell costs tens of nanoseconds (cgo and the
+				// index): count it as 16 units.
+				if cc.step(16*(maxNb+1)) != nil {
+					return // ctx is done: the caller returns its error
+				}
+				row := buf[i*maxNb : i*maxNb : (i+1)*maxNb]
 				for _, c := range h3.GridDisk(h3.Cell(cells[i]), k) {
 					if c == 0 || uint64(c) == cells[i] {
 						continue
 					}
 					if j := ix.get(uint64(c)); j >= 0 {
-						p.nbrs = append(p.nbrs, j)
+						row = append(row, j)
 					}
 				}
-				p.counts[i-lo] = int32(len(p.nbrs) - before)
+				counts[i] = int32(len(row))
 			}
-			ps[pi] = p
 		})
 	}
 	wg.Wait()
+	if err := cancelled(ctx, "hex weights"); err != nil {
+		return nil, err
+	}
 	w := &Weights{N: n, Offsets: make([]int32, n+1)}
+	cc := canceller{ctx: ctx}
 	total := 0
-	for _, p := range ps {
-		total += len(p.nbrs)
-	}
-	w.Neighbors = make([]int32, 0, total)
-	i := 0
-	for _, p := range ps {
-		for _, c := range p.counts {
-			w.Offsets[i+1] = w.Offsets[i] + c
-			i++
+	for i, c := range counts {
+		if err := cc.step(1 + int(c)); err != nil {
+			return nil, fmt.Errorf("hex weights: %w", err)
 		}
-		w.Neighbors = append(w.Neighbors, p.nbrs...)
+		// total <= i*maxNb: the move is down (copy handles the overlap).
+		if from := i * maxNb; from != total {
+			copy(buf[total:total+int(c)], buf[from:from+int(c)])
+		}
+		total += int(c)
+		w.Offsets[i+1] = int32(total)
 	}
+	w.Neighbors = buf[:total:total]
 	return w, nil
 }
 
 // GiStarCells computes Gi* with FDR and raw bins for counts over cells
 // (sorted distinct H3 cells of one resolution) with k-ring weights. It
-// refuses (ErrNotMeaningful) counts that are all equal.
-func GiStarCells(cells []uint64, counts []int64, k int) ([]HexCell, error) {
+// refuses (ErrNotMeaningful) counts that are all equal. Errors wrap
+// ctx.Err() when ctx is done before the work ends.
+func GiStarCells(ctx context.Context, cells []uint64, counts []int64, k int) ([]HexCell, error) {
+	if err := cancelled(ctx, "gi* cells"); err != nil {
+		return nil, err
+	}
 	if len(cells) != len(counts) {
 		return nil, fmt.Errorf("%w: %d cells but %d counts", analytics.ErrBadQuery, len(cells), len(counts))
 	}
@@ -378,11 +473,11 @@ func GiStarCells(cells []uint64, counts []int64, k int) ([]HexCell, error) {
 		return nil, fmt.Errorf("%w: every one of the %d cells has the same count: there is no pattern to test; use a wider period or a bigger unit",
 			ErrNotMeaningful, len(y))
 	}
-	w, err := HexWeights(cells, k)
+	w, err := HexWeights(ctx, cells, k)
 	if err != nil {
 		return nil, err
 	}
-	g, err := GiStar(y, w)
+	g, err := GiStar(ctx, y, w)
 	if err != nil {
 		return nil, fmt.Errorf("gi*: %w", err)
 	}

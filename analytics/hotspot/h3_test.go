@@ -80,7 +80,7 @@ func TestHexHotspotsQarshi(t *testing.T) {
 	q := hotspot.HexQuery{Res: 8, Period: w.period(t, "2026-Q2"),
 		Filter: analytics.Filter{Unit: "1710401", Kinds: []analytics.Kind{analytics.KindCrime}},
 		Area:   w.byKey["1710401"].Geometry}
-	res, err := hotspot.HexHotspots(w.snap, q)
+	res, err := hotspot.HexHotspots(t.Context(), w.snap, q)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -156,18 +156,18 @@ func TestHexHotspotsNotMeaningful(t *testing.T) {
 		"one week":      {Res: 7, Period: week, Filter: analytics.Filter{Unit: "1710401", Kinds: []analytics.Kind{analytics.KindAccident}}, Area: w.byKey["1710401"].Geometry},
 		"region res 10": {Res: 10, Period: week, Filter: analytics.Filter{Unit: "1710"}, Area: w.byKey["1710"].Geometry},
 	} {
-		_, err := hotspot.HexHotspots(w.snap, q)
+		_, err := hotspot.HexHotspots(t.Context(), w.snap, q)
 		if !errors.Is(err, hotspot.ErrNotMeaningful) {
 			t.Errorf("%s: err %v, want ErrNotMeaningful", name, err)
 			continue
 		}
 		t.Logf("%s: %v", name, err)
 	}
-	_, err := hotspot.HexHotspots(w.snap, hotspot.HexQuery{Res: 8, Period: week})
+	_, err := hotspot.HexHotspots(t.Context(), w.snap, hotspot.HexQuery{Res: 8, Period: week})
 	if !errors.Is(err, analytics.ErrBadQuery) {
 		t.Errorf("no study area: %v", err)
 	}
-	_, err = hotspot.HexHotspots(w.snap, hotspot.HexQuery{Res: 8, K: 11, Period: week, Filter: analytics.Filter{Unit: "1710401"}, Area: w.byKey["1710401"].Geometry})
+	_, err = hotspot.HexHotspots(t.Context(), w.snap, hotspot.HexQuery{Res: 8, K: 11, Period: week, Filter: analytics.Filter{Unit: "1710401"}, Area: w.byKey["1710401"].Geometry})
 	if !errors.Is(err, analytics.ErrBadQuery) {
 		t.Errorf("k 11: %v", err)
 	}
@@ -177,7 +177,7 @@ func TestHexHotspotsNotMeaningful(t *testing.T) {
 func TestHexHotspotsBBox(t *testing.T) {
 	w := world(t)
 	b := w.byKey["1710401"].Geometry.Bound()
-	res, err := hotspot.HexHotspots(w.snap, hotspot.HexQuery{Res: 8, K: 1, Period: w.period(t, "2026"), Filter: analytics.Filter{BBox: &b}})
+	res, err := hotspot.HexHotspots(t.Context(), w.snap, hotspot.HexQuery{Res: 8, K: 1, Period: w.period(t, "2026"), Filter: analytics.Filter{BBox: &b}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -200,7 +200,7 @@ func TestHexWeights(t *testing.T) {
 		cells = append(cells, uint64(c))
 	}
 	sortU64(cells)
-	w, err := hotspot.HexWeights(cells, 2)
+	w, err := hotspot.HexWeights(t.Context(), cells, 2)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -256,7 +256,7 @@ func TestMahallaHotspots(t *testing.T) {
 	}
 	for _, rate := range []bool{false, true} {
 		q := hotspot.MahallaQuery{Period: w.period(t, "2026-H1"), Filter: analytics.Filter{Unit: "1710401"}, Boundaries: bounds, Rate: rate}
-		res, err := hotspot.MahallaHotspots(w.snap, q)
+		res, err := hotspot.MahallaHotspots(t.Context(), w.snap, q)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -284,7 +284,7 @@ func TestMahallaHotspots(t *testing.T) {
 		t.Logf("rate=%v: %d mahallas, %d excluded, %d islands, %d events, %d Gi* hot, %d Moran clusters",
 			rate, len(res.Rows), len(res.Excluded), res.Islands, res.Events, hot, clusters)
 		// deterministic: the same query gives the same pseudo p-values
-		again, err := hotspot.MahallaHotspots(w.snap, q)
+		again, err := hotspot.MahallaHotspots(t.Context(), w.snap, q)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -295,14 +295,14 @@ func TestMahallaHotspots(t *testing.T) {
 		}
 	}
 	// mahallas without a boundary are excluded and reported
-	res, err := hotspot.MahallaHotspots(w.snap, hotspot.MahallaQuery{Period: w.period(t, "2026"), Filter: analytics.Filter{Unit: "1710"}, Boundaries: bounds})
+	res, err := hotspot.MahallaHotspots(t.Context(), w.snap, hotspot.MahallaQuery{Period: w.period(t, "2026"), Filter: analytics.Filter{Unit: "1710"}, Boundaries: bounds})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(res.Rows) < 500 {
 		t.Errorf("region: %d mahallas", len(res.Rows))
 	}
-	_, err = hotspot.MahallaHotspots(w.snap, hotspot.MahallaQuery{Period: w.period(t, "2026"), Filter: analytics.Filter{Unit: "1710401"}})
+	_, err = hotspot.MahallaHotspots(t.Context(), w.snap, hotspot.MahallaQuery{Period: w.period(t, "2026"), Filter: analytics.Filter{Unit: "1710401"}})
 	if !errors.Is(err, hotspot.ErrNotMeaningful) {
 		t.Errorf("no boundaries: %v", err)
 	}
@@ -313,7 +313,7 @@ func TestEmergingHotspots(t *testing.T) {
 	end := w.period(t, "2026-10").To
 	q := hotspot.EmergingQuery{Res: 8, K: 1, Interval: analytics.IntervalMonth, Steps: 24, End: end, Location: w.loc,
 		Filter: analytics.Filter{Unit: "1710401", Kinds: []analytics.Kind{analytics.KindCrime}}, Area: w.byKey["1710401"].Geometry}
-	res, err := hotspot.EmergingHotspots(w.snap, q)
+	res, err := hotspot.EmergingHotspots(t.Context(), w.snap, q)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -358,7 +358,10 @@ func TestCubeWeights(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cube := hotspot.CubeWeights(space, 3)
+	cube, err := hotspot.CubeWeights(t.Context(), space, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := cube.Validate(); err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,7 @@
 package hotspot
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/crimemap/crimemap/analytics"
@@ -100,8 +101,9 @@ type MahallaResult struct {
 // MahallaHotspots computes Gi* (queen contiguity, binary, FDR) and local
 // Moran's I (queen, row-standardised, seeded permutations) over the
 // mahallas inside q.Filter.Unit. Errors wrap analytics.ErrBadQuery,
-// analytics.ErrUnknownUnit or ErrNotMeaningful.
-func MahallaHotspots(snap *analytics.Snapshot, q MahallaQuery) (MahallaResult, error) {
+// analytics.ErrUnknownUnit or ErrNotMeaningful, or ctx.Err() when ctx is
+// done before the work (contiguity, Gi*, permutations) ends.
+func MahallaHotspots(ctx context.Context, snap *analytics.Snapshot, q MahallaQuery) (MahallaResult, error) {
 	res := MahallaResult{Snapshot: snap.Version(), Period: q.Period, Unit: q.Filter.Unit, Rate: q.Rate,
 		Permutations: q.Permutations, Seed: q.Seed}
 	if res.Permutations == 0 {
@@ -109,6 +111,9 @@ func MahallaHotspots(snap *analytics.Snapshot, q MahallaQuery) (MahallaResult, e
 	}
 	if res.Seed == 0 {
 		res.Seed = DefaultSeed
+	}
+	if err := cancelled(ctx, "mahalla hot spots"); err != nil {
+		return res, err
 	}
 	if res.Permutations < 99 || res.Permutations > 99_999 {
 		return res, fmt.Errorf("%w: permutations %d: want 99..99999", analytics.ErrBadQuery, res.Permutations)
@@ -175,13 +180,16 @@ func MahallaHotspots(snap *analytics.Snapshot, q MahallaQuery) (MahallaResult, e
 	if allEqual(y) {
 		return res, fmt.Errorf("%w: every mahalla has the same value: there is no pattern to test; use a wider period or a bigger unit", ErrNotMeaningful)
 	}
-	w := QueenContiguity(polys, QueenTolerance)
-	g, err := GiStar(y, w)
+	w, err := QueenContiguity(ctx, polys, QueenTolerance)
+	if err != nil {
+		return res, fmt.Errorf("mahalla hot spots: %w", err)
+	}
+	g, err := GiStar(ctx, y, w)
 	if err != nil {
 		return res, fmt.Errorf("mahalla gi*: %w", err)
 	}
 	fdr, raw := FDRBins(g.Z, g.P), RawBins(g.Z, g.P)
-	lm, err := LocalMoran(y, w.RowStandardized(), res.Permutations, res.Seed)
+	lm, err := LocalMoran(ctx, y, w.RowStandardized(), res.Permutations, res.Seed)
 	if err != nil {
 		return res, fmt.Errorf("mahalla local moran: %w", err)
 	}

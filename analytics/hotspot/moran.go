@@ -1,6 +1,7 @@
 package hotspot
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -17,23 +18,31 @@ type GlobalMoran struct{ I, EI, VarNorm, VarRand, ZNorm, ZRand, PNorm, PRand flo
 
 // MoranI computes global Moran's I of y with the weights as given: pass
 // w.RowStandardized() for style "W" (esda's default transform "R") or
-// binary weights for style "B".
-func MoranI(y []float64, w *Weights) (GlobalMoran, error) {
-	n, err := checkValues(y, w)
+// binary weights for style "B". It stops early, with an error wrapping
+// ctx.Err(), when ctx is done.
+func MoranI(ctx context.Context, y []float64, w *Weights) (GlobalMoran, error) {
+	n, err := checkValues(ctx, y, w)
 	if err != nil {
 		return GlobalMoran{}, fmt.Errorf("MoranI: %w", err)
 	}
 	if n < 4 {
 		return GlobalMoran{}, fmt.Errorf("MoranI: %d locations, need 4: %w", n, ErrTooFew)
 	}
-	c := weightConstants(w)
+	c, err := weightConstants(ctx, w)
+	if err != nil {
+		return GlobalMoran{}, fmt.Errorf("MoranI: %w", err)
+	}
 	if c.S0 == 0 {
 		return GlobalMoran{}, fmt.Errorf("MoranI: %w", ErrNoNeighbors)
 	}
 	nf := float64(n)
 	z := centredValues(y)
 	var m2, m4, cross float64
+	cc := canceller{ctx: ctx}
 	for i, zi := range z {
+		if err := cc.step(1 + int(w.Offsets[i+1]-w.Offsets[i])); err != nil {
+			return GlobalMoran{}, fmt.Errorf("MoranI: %w", err)
+		}
 		m2 += zi * zi
 		m4 += zi * zi * zi * zi
 		var lag float64
@@ -129,8 +138,12 @@ type LocalMoranResult struct {
 // (0, 1]. The random stream of location i is PCG(seed, i) from
 // math/rand/v2, so the result depends only on (y, w, permutations, seed),
 // not on scheduling. permutations <= 0 skips the simulation (PSim nil).
-func LocalMoran(y []float64, w *Weights, permutations int, seed uint64) (LocalMoranResult, error) {
-	n, err := checkValues(y, w)
+//
+// The permutations cost O(permutations x links); every worker looks at
+// ctx as it goes and the call returns an error wrapping ctx.Err() soon
+// after ctx is done.
+func LocalMoran(ctx context.Context, y []float64, w *Weights, permutations int, seed uint64) (LocalMoranResult, error) {
+	n, err := checkValues(ctx, y, w)
 	if err != nil {
 		return LocalMoranResult{}, fmt.Errorf("LocalMoran: %w", err)
 	}
@@ -145,7 +158,11 @@ func LocalMoran(y []float64, w *Weights, permutations int, seed uint64) (LocalMo
 		I: make([]float64, n), Z: make([]float64, n),
 		Quadrant: make([]Quadrant, n), Permutations: max(permutations, 0), Seed: seed,
 	}
+	cc := canceller{ctx: ctx}
 	for i := range n {
+		if err := cc.step(1 + int(w.Offsets[i+1]-w.Offsets[i])); err != nil {
+			return LocalMoranResult{}, fmt.Errorf("LocalMoran: %w", err)
+		}
 		var lag, wi, wi2 float64
 		for k := w.Offsets[i]; k < w.Offsets[i+1]; k++ {
 			v := w.weight(k)
@@ -177,14 +194,18 @@ func LocalMoran(y []float64, w *Weights, permutations int, seed uint64) (LocalMo
 	}
 	if permutations > 0 {
 		res.PSim = make([]float64, n)
-		simulateLocalMoran(z, m2, w, res.I, res.PSim, permutations, seed)
+		if err := simulateLocalMoran(ctx, z, m2, w, res.I, res.PSim, permutations, seed); err != nil {
+			return LocalMoranResult{}, fmt.Errorf("LocalMoran: permutations: %w", err)
+		}
 	}
 	return res, nil
 }
 
 // simulate fills psim by conditional permutation, in parallel over blocks
-// of locations; each location has its own random stream.
-func simulateLocalMoran(z []float64, m2 float64, w *Weights, obs, psim []float64, perms int, seed uint64) {
+// of locations; each location has its own random stream. When ctx is done
+// the feeder stops handing out blocks and every worker stops within
+// checkEvery draws, so the error (ctx's) comes back promptly.
+func simulateLocalMoran(ctx context.Context, z []float64, m2 float64, w *Weights, obs, psim []float64, perms int, seed uint64) error {
 	n := len(z)
 	workers := min(runtime.GOMAXPROCS(0), max(1, n/64))
 	var wg sync.WaitGroup
@@ -196,27 +217,43 @@ func simulateLocalMoran(z []float64, m2 float64, w *Weights, obs, psim []float64
 			defer wg.Done()
 			var scratch []int32
 			pick := make([]int32, 0, 32)
+			cc := canceller{ctx: ctx}
+			var err error
 			for start := range next {
 				for i := start; i < min(start+block, n); i++ {
-					psim[i], scratch, pick = permuteLocation(i, z, m2, w, obs[i], perms, seed, scratch, pick)
+					psim[i], scratch, pick, err = permuteLocation(&cc, i, z, m2, w, obs[i], perms, seed, scratch, pick)
+					if err != nil {
+						// Only ctx's error stops a worker, and the feeder
+						// then stops too: leaving is safe.
+						return
+					}
 				}
 			}
 		}()
 	}
+feed:
 	for start := 0; start < n; start += block {
-		next <- start
+		select {
+		case next <- start:
+		case <-ctx.Done():
+			break feed
+		}
 	}
 	close(next)
 	wg.Wait()
+	return ctx.Err()
 }
 
-// permute returns the folded pseudo p-value of location i.
-func permuteLocation(i int, z []float64, m2 float64, w *Weights, obs float64, perms int, seed uint64, scratch, pick []int32) (float64, []int32, []int32) {
+// permute returns the folded pseudo p-value of location i. Its only error
+// is cc's (the context's): every draw of a neighbour counts as a unit of
+// work, so that even a location with many neighbours and many
+// permutations stops promptly.
+func permuteLocation(cc *canceller, i int, z []float64, m2 float64, w *Weights, obs float64, perms int, seed uint64, scratch, pick []int32) (float64, []int32, []int32, error) {
 	n := len(z)
 	a, b := w.Offsets[i], w.Offsets[i+1]
 	k := int(b - a)
 	if k == 0 {
-		return math.NaN(), scratch, pick
+		return math.NaN(), scratch, pick, nil
 	}
 	rng := rand.New(rand.NewPCG(seed, uint64(i)))
 	others := n - 1 // candidates 0..n-2, mapped past i
@@ -233,6 +270,9 @@ func permuteLocation(i int, z []float64, m2 float64, w *Weights, obs float64, pe
 	zi := z[i] / m2
 	larger := 0
 	for range perms {
+		if err := cc.step(k + 1); err != nil {
+			return math.NaN(), scratch, pick, err
+		}
 		pick = pick[:0]
 		if useFY {
 			for c := range k {
@@ -267,5 +307,5 @@ func permuteLocation(i int, z []float64, m2 float64, w *Weights, obs float64, pe
 	if perms-larger < larger {
 		larger = perms - larger
 	}
-	return float64(larger+1) / float64(perms+1), scratch, pick
+	return float64(larger+1) / float64(perms+1), scratch, pick, nil
 }

@@ -33,11 +33,11 @@ func readGlobal(t testing.TB, name string) map[string]refGlobalRow {
 
 func refCheckMoran(t *testing.T, y []float64, wB *Weights, want map[string]refGlobalRow) {
 	t.Helper()
-	mw, err := MoranI(y, wB.RowStandardized())
+	mw, err := MoranI(t.Context(), y, wB.RowStandardized())
 	if err != nil {
 		t.Fatal(err)
 	}
-	mb, err := MoranI(y, wB)
+	mb, err := MoranI(t.Context(), y, wB)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,21 +69,21 @@ func refCheckLocal(t *testing.T, tb refTable, y []float64, wB *Weights, ycol str
 			t.Errorf("card[%d] = %d, want %v", i, c, card[i])
 		}
 	}
-	gi, err := Gi(y, wB)
+	gi, err := Gi(t.Context(), y, wB)
 	if err != nil {
 		t.Fatal(err)
 	}
 	refCheckVec(t, "localG_B", gi.Z, tb.floats(t, "localG_B"))
 	if tb.has("localG_W") {
-		giW, _ := Gi(y, wB.RowStandardized())
+		giW, _ := Gi(t.Context(), y, wB.RowStandardized())
 		refCheckVec(t, "localG_W", giW.Z, tb.floats(t, "localG_W"))
 	}
-	gs, err := GiStar(y, wB)
+	gs, err := GiStar(t.Context(), y, wB)
 	if err != nil {
 		t.Fatal(err)
 	}
 	refCheckVec(t, "localGstar_B", gs.Z, tb.floats(t, "localGstar_B"))
-	lm, err := LocalMoran(y, wB.RowStandardized(), 0, 0)
+	lm, err := LocalMoran(t.Context(), y, wB.RowStandardized(), 0, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,7 +111,7 @@ func TestColumbusQueenFromPolygons(t *testing.T) {
 			t.Fatalf("row %d: POLYID %v, polygon file %d", i, ids[i], polyid[i])
 		}
 	}
-	w := QueenContiguity(polys, 1.4901161193847656e-08) // spdep poly2nb snap = sqrt(.Machine$double.eps)
+	w := mustQueen(t, polys, 1.4901161193847656e-08) // spdep poly2nb snap = sqrt(.Machine$double.eps)
 	// libpysal's columbus.gal is queen contiguity of the same polygons
 	gal := refBinary(t, readGAL(t, "columbus.gal"))
 	if diff := refNeighbourDiff(w, gal); diff != "" {
@@ -141,7 +141,7 @@ func TestMoranSTL(t *testing.T) {
 	p := readPublished(t)
 	y := stlHomicide(t)
 	w := refBinary(t, readGAL(t, "stl.gal")).RowStandardized()
-	m, err := MoranI(y, w)
+	m, err := MoranI(t.Context(), y, w)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -170,7 +170,7 @@ func TestMoranLattice3x3Variance(t *testing.T) {
 			nb = append(nb, row)
 		}
 	}
-	m, err := MoranI(p.Lat3x3.Y, refBinary(t, nb))
+	m, err := MoranI(t.Context(), p.Lat3x3.Y, refBinary(t, nb))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -182,12 +182,12 @@ func TestLocalMoranPermutation(t *testing.T) {
 	tb := readTable(t, "columbus_crime_local_spdep.csv")
 	y := tb.floats(t, "CRIME")
 	w := refColNB(t, len(y)).RowStandardized()
-	a, err := LocalMoran(y, w, 999, 42)
+	a, err := LocalMoran(t.Context(), y, w, 999, 42)
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, _ := LocalMoran(y, w, 999, 42)
-	c, _ := LocalMoran(y, w, 999, 43)
+	b, _ := LocalMoran(t.Context(), y, w, 999, 42)
+	c, _ := LocalMoran(t.Context(), y, w, 999, 43)
 	if !slices.Equal(a.PSim, b.PSim) {
 		t.Error("same seed, different PSim")
 	}

@@ -2,6 +2,7 @@ package hotspot
 
 import (
 	"cmp"
+	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -79,6 +80,12 @@ func NewBinaryWeights(neighbors [][]int32) (*Weights, error) {
 // of Values. It does not reject self-links (see GiStar and Gi for how they
 // are treated).
 func (w *Weights) Validate() error {
+	return w.validate(context.Background())
+}
+
+// validate is Validate looking at ctx every checkEvery entries: weights
+// may hold tens of millions of links.
+func (w *Weights) validate(ctx context.Context) error {
 	if w == nil {
 		return fmt.Errorf("nil weights: %w", ErrWeights)
 	}
@@ -89,11 +96,21 @@ func (w *Weights) Validate() error {
 		return fmt.Errorf("offsets do not span Neighbors: %w", ErrWeights)
 	}
 	for i := range w.N {
+		if i&(checkEvery-1) == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
 		if w.Offsets[i+1] < w.Offsets[i] {
 			return fmt.Errorf("offsets decrease at %d: %w", i, ErrWeights)
 		}
 	}
-	for _, j := range w.Neighbors {
+	for k, j := range w.Neighbors {
+		if k&(checkEvery-1) == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
 		if j < 0 || int(j) >= w.N {
 			return fmt.Errorf("neighbour %d out of range [0,%d): %w", j, w.N, ErrWeights)
 		}
@@ -102,7 +119,12 @@ func (w *Weights) Validate() error {
 		if len(w.Values) != len(w.Neighbors) {
 			return fmt.Errorf("len(Values) = %d, want %d: %w", len(w.Values), len(w.Neighbors), ErrWeights)
 		}
-		for _, v := range w.Values {
+		for k, v := range w.Values {
+			if k&(checkEvery-1) == 0 {
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+			}
 			if math.IsNaN(v) || math.IsInf(v, 0) {
 				return fmt.Errorf("weight %v: %w", v, ErrWeights)
 			}
@@ -215,8 +237,14 @@ func DistanceBand(xy [][2]float64, lower, upper float64) *Weights {
 // tol <= 0 means exact coincidence (distance 0).
 //
 // Vertices and edges are bucketed in a uniform grid, so the cost is about
-// linear in the number of vertices for ordinary boundaries.
-func QueenContiguity(polys []orb.MultiPolygon, tol float64) *Weights {
+// linear in the number of vertices for ordinary boundaries (a region's
+// detailed mahalla boundaries have hundreds of thousands). It stops early,
+// with an error wrapping ctx.Err(), when ctx is done; that is its only
+// error.
+func QueenContiguity(ctx context.Context, polys []orb.MultiPolygon, tol float64) (*Weights, error) {
+	if err := cancelled(ctx, "queen contiguity"); err != nil {
+		return nil, err
+	}
 	if tol < 0 || math.IsNaN(tol) {
 		tol = 0
 	}
@@ -232,7 +260,17 @@ func QueenContiguity(polys []orb.MultiPolygon, tol float64) *Weights {
 	var verts []vtx
 	var segs []seg
 	var totalLen float64
+	cc := canceller{ctx: ctx}
+	stop := func(n int) error {
+		if err := cc.step(n); err != nil {
+			return fmt.Errorf("queen contiguity: %w", err)
+		}
+		return nil
+	}
 	for i, mp := range polys {
+		if err := stop(1); err != nil {
+			return nil, err
+		}
 		for _, pg := range mp {
 			for _, r := range pg {
 				for k, p := range r {
@@ -273,10 +311,17 @@ func QueenContiguity(polys []orb.MultiPolygon, tol float64) *Weights {
 	// 1. vertex-vertex within tol
 	vgrid := make(map[key][]int32, len(verts))
 	for k, v := range verts {
+		if err := stop(1); err != nil {
+			return nil, err
+		}
 		c := cell(v.p[0], v.p[1])
 		vgrid[c] = append(vgrid[c], int32(k))
 	}
 	for _, v := range verts {
+		// Nine grid cells of a few vertices each: count it as ten units.
+		if err := stop(10); err != nil {
+			return nil, err
+		}
 		c := cell(v.p[0], v.p[1])
 		for dx := int64(-1); dx <= 1; dx++ {
 			for dy := int64(-1); dy <= 1; dy++ {
@@ -301,6 +346,9 @@ func QueenContiguity(polys []orb.MultiPolygon, tol float64) *Weights {
 	for k, s := range segs {
 		cells = cells[:0]
 		steps := int(math.Ceil(math.Hypot(s.b[0]-s.a[0], s.b[1]-s.a[1])/(h/2))) + 1
+		if err := stop(9 * (steps + 1)); err != nil {
+			return nil, err
+		}
 		for q := 0; q <= steps; q++ {
 			f := float64(q) / float64(steps)
 			c := cell(s.a[0]+f*(s.b[0]-s.a[0]), s.a[1]+f*(s.b[1]-s.a[1]))
@@ -321,7 +369,11 @@ func QueenContiguity(polys []orb.MultiPolygon, tol float64) *Weights {
 		}
 	}
 	for _, v := range verts {
-		for _, k := range sgrid[cell(v.p[0], v.p[1])] {
+		cand := sgrid[cell(v.p[0], v.p[1])]
+		if err := stop(1 + len(cand)); err != nil {
+			return nil, err
+		}
+		for _, k := range cand {
 			s := segs[k]
 			if s.poly == v.poly {
 				continue
@@ -347,7 +399,7 @@ func QueenContiguity(polys []orb.MultiPolygon, tol float64) *Weights {
 	if err != nil {
 		panic("hotspot: QueenContiguity built invalid weights: " + err.Error())
 	}
-	return w
+	return w, nil
 }
 
 // segDist is the distance from p to the segment ab.
@@ -362,13 +414,26 @@ func segDist(p, a, b orb.Point) float64 {
 	return math.Hypot(p[0]-(a[0]+t*dx), p[1]-(a[1]+t*dy))
 }
 
-// checkInput validates y against w and returns n.
-func checkValues(y []float64, w *Weights) (int, error) {
-	if err := w.Validate(); err != nil {
+// checkInput validates y against w and returns n; it returns ctx's error
+// when ctx is done (before or while it checks the weights).
+func checkValues(ctx context.Context, y []float64, w *Weights) (int, error) {
+	if err := ctx.Err(); err != nil {
 		return 0, err
 	}
-	if len(y) != w.N {
-		return 0, fmt.Errorf("len(y) = %d, weights N = %d: %w", len(y), w.N, ErrLength)
+	if err := w.validate(ctx); err != nil {
+		return 0, err
+	}
+	return checkSeries(ctx, y, w.N)
+}
+
+// checkSeries validates the n values of y (finite, at least three, not all
+// equal) and returns n; it returns ctx's error when ctx is done.
+func checkSeries(ctx context.Context, y []float64, n int) (int, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	if len(y) != n {
+		return 0, fmt.Errorf("len(y) = %d, weights N = %d: %w", len(y), n, ErrLength)
 	}
 	if len(y) < 3 {
 		return 0, fmt.Errorf("%d locations: %w", len(y), ErrTooFew)

@@ -46,7 +46,7 @@ func TestQueenSTLMatchesGAL(t *testing.T) {
 		nb[p[1]] = append(nb[p[1]], p[0])
 	}
 	gal := refBinary(t, nb)
-	w := QueenContiguity(polys, 1e-7)
+	w := mustQueen(t, polys, 1e-7)
 	if d := refNeighbourDiff(w, gal); d != "" {
 		t.Errorf("queen vs stl.gal + corner pairs:%s", d)
 	}
@@ -70,7 +70,7 @@ func TestQueenContiguityShapes(t *testing.T) {
 		sq(0.2, -1, 0.7, 0), // 5: vertices (0.2,0),(0.7,0) on 0's bottom edge, none shared
 		sq(10, 10, 11, 11),  // 6: island
 	}
-	w := QueenContiguity(polys, 1e-9)
+	w := mustQueen(t, polys, 1e-9)
 	want := "[[1 2 5] [0 2] [0 1] [4] [3] [0] []]"
 	var got [][]int32
 	for i := range w.N {
@@ -82,7 +82,7 @@ func TestQueenContiguityShapes(t *testing.T) {
 	}
 	// a gap wider than tol is not contiguity; within tol it is
 	gap := []orb.MultiPolygon{sq(0, 0, 1, 1), sq(1.001, 0, 2, 1)}
-	if QueenContiguity(gap, 1e-4).Links() != 0 || QueenContiguity(gap, 1e-2).Links() != 2 {
+	if mustQueen(t, gap, 1e-4).Links() != 0 || mustQueen(t, gap, 1e-2).Links() != 2 {
 		t.Error("tolerance not honoured")
 	}
 }
@@ -117,8 +117,18 @@ func TestQueenLongEdgeTJunction(t *testing.T) {
 	}
 	fine = append(fine, orb.Point{2004, 1}, orb.Point{2000, 0})
 	tri := orb.Polygon{{{500, 500}, {600, 400}, {700, 500}, {500, 500}}}
-	w := QueenContiguity([]orb.MultiPolygon{{big}, {tri}, {{fine}}}, 1e-9)
+	w := mustQueen(t, []orb.MultiPolygon{{big}, {tri}, {{fine}}}, 1e-9)
 	if nb, _ := w.Row(0); fmt.Sprint(nb) != "[1]" {
 		t.Errorf("neighbours of 0 = %v, want [1]", nb)
 	}
+}
+
+// mustQueen is QueenContiguity for tests, whose context is never done.
+func mustQueen(t testing.TB, polys []orb.MultiPolygon, tol float64) *Weights {
+	t.Helper()
+	w, err := QueenContiguity(t.Context(), polys, tol)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return w
 }

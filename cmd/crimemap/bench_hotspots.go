@@ -44,7 +44,7 @@ func benchHotspots(ctx context.Context, w io.Writer) error {
 			return err
 		}
 		d, err := medianTime(hotspotRuns, func() error {
-			_, err := hotspot.GiStarCells(cells, counts[0], k)
+			_, err := hotspot.GiStarCells(ctx, cells, counts[0], k)
 			return err
 		})
 		if err != nil {
@@ -57,7 +57,7 @@ func benchHotspots(ctx context.Context, w io.Writer) error {
 			return err
 		}
 		d, err := medianTime(hotspotRuns, func() error {
-			_, err := hotspot.EmergingCells(ecells, ecounts, k, hotspot.DefaultAlpha)
+			_, err := hotspot.EmergingCells(ctx, ecells, ecounts, k, hotspot.DefaultAlpha)
 			return err
 		})
 		if err != nil {

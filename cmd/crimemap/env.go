@@ -8,7 +8,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"runtime/debug"
 	"strings"
 	"time"
 
@@ -130,13 +129,6 @@ func location(name string) (*time.Location, error) {
 		return nil, fmt.Errorf("time zone %q: %w", name, err)
 	}
 	return loc, nil
-}
-
-func version() string {
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-		return bi.Main.Version
-	}
-	return "dev"
 }
 
 // fieldFlags collects repeatable --field name=column mappings.

@@ -210,7 +210,7 @@ func hotspotsHex(ctx context.Context, w io.Writer, st store.Store, snap *analyti
 	if err != nil {
 		return err
 	}
-	res, err := hotspot.HexHotspots(snap, hotspot.HexQuery{Res: o.res, K: o.k, Period: o.parsedPeriod, Filter: o.filter, Area: area})
+	res, err := hotspot.HexHotspots(ctx, snap, hotspot.HexQuery{Res: o.res, K: o.k, Period: o.parsedPeriod, Filter: o.filter, Area: area})
 	if err != nil {
 		return err
 	}
@@ -292,7 +292,7 @@ func hotspotsMahallas(ctx context.Context, w io.Writer, st store.Store, snap *an
 	for i := range ms {
 		bounds[ms[i].Code] = ms[i].Geometry
 	}
-	res, err := hotspot.MahallaHotspots(snap, hotspot.MahallaQuery{Period: o.parsedPeriod, Filter: o.filter, Boundaries: bounds,
+	res, err := hotspot.MahallaHotspots(ctx, snap, hotspot.MahallaQuery{Period: o.parsedPeriod, Filter: o.filter, Boundaries: bounds,
 		Rate: o.rate, Permutations: o.permutations, Seed: o.seed})
 	if err != nil {
 		return err
@@ -343,7 +343,7 @@ func hotspotsEmerging(ctx context.Context, w io.Writer, st store.Store, snap *an
 	if err != nil {
 		return err
 	}
-	res, err := hotspot.EmergingHotspots(snap, hotspot.EmergingQuery{Res: o.res, K: o.k, Interval: analytics.Interval(o.interval),
+	res, err := hotspot.EmergingHotspots(ctx, snap, hotspot.EmergingQuery{Res: o.res, K: o.k, Interval: analytics.Interval(o.interval),
 		Steps: o.periods, End: o.emergingEnd, Location: o.loc, Filter: o.filter, Area: area})
 	if err != nil {
 		return err

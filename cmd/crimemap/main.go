@@ -54,7 +54,8 @@ Usage:
   crimemap token      create --role viewer|analyst|admin [--name NAME] [--expires 2160h] | list | revoke ID  [store flags]
                                                                    API bearer tokens (raw events need an analyst token)
   crimemap bench      [--events N] [--database-url URL]            measure ingest, queries and tiles; print tables
-  crimemap version
+  crimemap loadtest   [--clients 200] [--for 60s] [--heavy 50]     drive a demo server (child process) with a mix and a storm; check the limits
+  crimemap version                                                 module version and VCS revision (also --version)
 
 Store flags (every command that touches the store):
   --data DIR            embedded store directory (default ./data; env CRIMEMAP_DATA)
@@ -95,9 +96,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return cmdToken(ctx, env, rest)
 	case "bench":
 		return cmdBench(ctx, env, rest)
-	case "version":
-		fmt.Fprintln(stdout, "crimemap", version())
-		return nil
+	case "loadtest":
+		return cmdLoadtest(ctx, env, rest)
+	case "version", "--version", "-version":
+		return cmdVersion(env, rest)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -43,6 +43,14 @@ func cmdServe(ctx context.Context, env *environment, args []string) error {
 	sensitive := fs.String("sensitive-categories", env.env("CRIMEMAP_SENSITIVE_CATEGORIES"), "more sensitive categories, comma-separated, folded into other_sensitive for the public (env CRIMEMAP_SENSITIVE_CATEGORIES)")
 	corsFlag := fs.String("cors-origin", env.env("CRIMEMAP_CORS_ORIGINS"), "origins (scheme://host[:port], comma-separated) whose pages may call the API with a token (env CRIMEMAP_CORS_ORIGINS); public GETs are open to every origin")
 	publicFlag := fs.String("public-url", env.env("CRIMEMAP_PUBLIC_URL"), "absolute http(s) URL clients reach the service at, the base of TileJSON and style URLs (env CRIMEMAP_PUBLIC_URL; default: http:// + the listen address)")
+	memLimit := fs.String("memory-limit", env.env("CRIMEMAP_MEMORY_LIMIT"), "the process's memory budget, e.g. 4GiB (env CRIMEMAP_MEMORY_LIMIT; default: half the machine's or container's memory): the Go heap's soft limit (GOMEMLIMIT, which wins when set) and, halved, the estimated bytes heavy analyses may hold at once")
+	maxReq := fs.String("max-request-bytes", env.env("CRIMEMAP_MAX_REQUEST_BYTES"), "largest estimated memory of one heavy analysis (hot spots, emerging cubes, profiles, classification), e.g. 512MiB (the default); larger ones answer 422 saying how to narrow them")
+	heavySlots := fs.Int("heavy-slots", envInt(env, "CRIMEMAP_HEAVY_SLOTS", 0), "heavy analyses running at once (env CRIMEMAP_HEAVY_SLOTS; default: the number of CPUs)")
+	heavyQueue := fs.Int("heavy-queue", envInt(env, "CRIMEMAP_HEAVY_QUEUE", 0), "heavy analyses waiting for a slot, beyond which 503 (env CRIMEMAP_HEAVY_QUEUE; default: twice the slots)")
+	queueWait := fs.Duration("queue-wait", envDuration(env, "CRIMEMAP_QUEUE_WAIT", 10*time.Second), "longest wait for a heavy analysis slot before 503 (env CRIMEMAP_QUEUE_WAIT)")
+	ratePS := fs.Float64("rate", envFloat(env, "CRIMEMAP_RATE", 50), "requests a second per client (its token, else its address; env CRIMEMAP_RATE); 0 or less: no limit")
+	rateBurst := fs.Int("rate-burst", envInt(env, "CRIMEMAP_RATE_BURST", 200), "burst of the per-client rate (env CRIMEMAP_RATE_BURST)")
+	metricsPublic := fs.Bool("metrics-public", false, "serve GET /metrics to anyone instead of admin tokens only (for a scraper without a token); firewall the port then")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -51,6 +59,10 @@ func cmdServe(ctx context.Context, env *environment, args []string) error {
 	}
 	if *cacheMiB < 0 || *publicK < 1 {
 		return fmt.Errorf("%w: --tile-cache-mib must be 0 or more and --public-k 1 or more", errUsage)
+	}
+	adm, memBytes, err := admissionConfig(*memLimit, *maxReq, *heavySlots, *heavyQueue, *queueWait, *ratePS, *rateBurst)
+	if err != nil {
+		return err
 	}
 	corsOrigins, err := parseCORSOrigins(*corsFlag)
 	if err != nil {
@@ -69,6 +81,9 @@ func cmdServe(ctx context.Context, env *environment, args []string) error {
 		return err
 	}
 	log := env.logger()
+	limit, from := applyMemoryLimit(memBytes, env.getenv)
+	log.Info("memory budget", "heap_limit_mib", limit>>20, "from", from, "heavy_bytes_mib", adm.HeavyBytes>>20,
+		"max_request_mib", adm.MaxRequestBytes>>20, "heavy_slots", adm.HeavySlots, "rate_per_client", adm.RatePerSecond)
 	st, err := sf.open(ctx, log)
 	if err != nil {
 		return err
@@ -108,7 +123,7 @@ func cmdServe(ctx context.Context, env *environment, args []string) error {
 		return fmt.Errorf("listen on %s: %w", *addr, err)
 	}
 	srv := newService(st, live, log, server.Config{RequestTimeout: *timeout, Location: loc, Notice: notice, Policy: pol,
-		CORSOrigins: corsOrigins, PublicURL: cmp.Or(publicURL, "http://"+ln.Addr().String())},
+		CORSOrigins: corsOrigins, PublicURL: cmp.Or(publicURL, "http://"+ln.Addr().String()), MetricsPublic: *metricsPublic, Admission: adm},
 		disclose.Config{K: int64(*publicK), Sensitive: splitList(*sensitive), Location: loc,
 			Secret: disclosureSecret(env, *secret), MaxNoise: *noise, Lag: *lag},
 		tiles.Config{CacheBytes: tileCacheBytes(*cacheMiB)})

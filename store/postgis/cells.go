@@ -118,9 +118,22 @@ func (s *Store) backfillCells(ctx context.Context, batch int) (int64, error) {
 		return 0, translate(ctx, err)
 	}
 	defer conn.Release()
+	// The lock of a session that just ended (a run interrupted here a
+	// moment ago) is released when its backend exits: retry briefly
+	// before concluding that another process holds it.
 	var got bool
-	if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1)`, backfillLockKey).Scan(&got); err != nil {
-		return 0, translate(ctx, err)
+	for attempt := 0; ; attempt++ {
+		if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1)`, backfillLockKey).Scan(&got); err != nil {
+			return 0, translate(ctx, err)
+		}
+		if got || attempt == 20 {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return 0, ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
 	}
 	if !got {
 		s.log.Info("postgis: another process is computing the H3 cells of stored events")

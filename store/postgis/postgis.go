@@ -52,6 +52,10 @@ type Store struct {
 
 var _ store.Store = (*Store)(nil)
 
+// defaultConnectTimeout bounds a connection attempt when the URL sets no
+// connect_timeout.
+const defaultConnectTimeout = 5 * time.Second
+
 // Open connects to the database at url (a postgres:// URL or key=value
 // DSN), checks it answers and applies the migrations (serialised across
 // processes by an advisory lock). log may be nil.
@@ -62,6 +66,13 @@ func Open(ctx context.Context, url string, log *slog.Logger) (*Store, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("postgis store: %w: %w", store.ErrInvalid, err)
+	}
+	// A server that stops answering (a network partition) must fail a
+	// connection attempt in seconds, not hang it until the request's
+	// timeout: the service then answers 503 and /readyz says why. The
+	// URL's connect_timeout wins.
+	if cfg.ConnConfig.ConnectTimeout == 0 {
+		cfg.ConnConfig.ConnectTimeout = defaultConnectTimeout
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
