@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/crimemap/crimemap/store"
@@ -296,7 +297,11 @@ func (s *Server) requireRole(need Role, what string) func(http.Handler) http.Han
 // request is public and the store is not asked. A token that is malformed,
 // unknown, expired or revoked gets 401 on every route, with one message
 // that does not say which. The token is looked up once per request; there
-// is no cache across requests, so a revocation takes effect at once.
+// is no cache across requests, so a revocation takes effect at once. Only
+// when the store cannot answer does a token verified in the last
+// verifiedFor keep working (see verified): the routes the in-memory
+// snapshot answers stay up for analysts during a store outage, as they do
+// for the public.
 func (s *Server) authenticate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := r.Header.Get("Authorization")
@@ -342,10 +347,16 @@ func (s *Server) lookupToken(ctx context.Context, header string) (principal, err
 	t, err := ts.TokenByHash(ctx, hash)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
+		s.verified.forget(hash)
 		return reject("unknown", id)
 	case err != nil:
 		if ctx.Err() != nil {
 			return principal{}, fmt.Errorf("token %s: %w", id, err)
+		}
+		if p, ok := s.verified.get(hash, s.cfg.Now()); ok {
+			s.log.LogAttrs(ctx, slog.LevelWarn, "store unavailable: bearer token accepted from its last check",
+				slog.String("token_id", id), slog.Any("err", err))
+			return p, nil
 		}
 		return principal{}, fmt.Errorf("cannot check the bearer token now: %w: %w", errUnavailable, err)
 	}
@@ -357,8 +368,10 @@ func (s *Server) lookupToken(ctx context.Context, header string) (principal, err
 	now := s.cfg.Now()
 	switch {
 	case t.RevokedAt != nil:
+		s.verified.forget(hash)
 		return reject("revoked", id)
 	case !t.Active(now):
+		s.verified.forget(hash)
 		return reject("expired", id)
 	}
 	role, err := ParseRole(t.Role)
@@ -368,5 +381,54 @@ func (s *Server) lookupToken(ctx context.Context, header string) (principal, err
 	if role == RoleAdmin && t.Unit != "" { // the stores refuse it; never trust it
 		return reject("stored admin token limited to unit "+t.Unit, id)
 	}
-	return principal{role: role, tokenID: t.ID, unit: t.Unit}, nil
+	p := principal{role: role, tokenID: t.ID, unit: t.Unit}
+	s.verified.put(hash, p, now, t.ExpiresAt)
+	return p, nil
+}
+
+// verifiedFor is how long a token's last successful check stands in for
+// the store while the store cannot answer.
+const verifiedFor = 15 * time.Minute
+
+// maxVerified bounds the remembered checks.
+const maxVerified = 10_000
+
+// verifiedTokens remembers each token's last successful check (by hash),
+// used only while the store cannot answer.
+type verifiedTokens struct {
+	mu sync.Mutex
+	m  map[string]verifiedToken
+}
+
+type verifiedToken struct {
+	p       principal
+	at      time.Time
+	expires *time.Time
+}
+
+func (v *verifiedTokens) put(hash []byte, p principal, now time.Time, expires *time.Time) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.m == nil || len(v.m) >= maxVerified {
+		v.m = make(map[string]verifiedToken) // forgetting only costs a check
+	}
+	v.m[string(hash)] = verifiedToken{p: p, at: now, expires: expires}
+}
+
+// get returns the principal of a token checked within verifiedFor and
+// still not expired.
+func (v *verifiedTokens) get(hash []byte, now time.Time) (principal, bool) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	e, ok := v.m[string(hash)]
+	if !ok || now.Sub(e.at) > verifiedFor || (e.expires != nil && !now.Before(*e.expires)) {
+		return principal{}, false
+	}
+	return e.p, true
+}
+
+func (v *verifiedTokens) forget(hash []byte) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	delete(v.m, string(hash))
 }

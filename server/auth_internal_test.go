@@ -62,3 +62,33 @@ func FuzzParseToken(f *testing.F) {
 		}
 	})
 }
+
+// TestVerifiedTokens: a token's last successful check stands in for the
+// store for verifiedFor at most, never past the token's expiry, and is
+// forgotten when the store says revoked or unknown.
+func TestVerifiedTokens(t *testing.T) {
+	var v verifiedTokens
+	now := time.Unix(1_000_000, 0)
+	exp := now.Add(time.Hour)
+	p := principal{role: RoleAnalyst, tokenID: "abc"}
+	v.put([]byte("h1"), p, now, &exp)
+	v.put([]byte("h2"), p, now, nil)
+	if got, ok := v.get([]byte("h1"), now.Add(time.Minute)); !ok || got != p {
+		t.Fatalf("fresh check: %v %v", got, ok)
+	}
+	if _, ok := v.get([]byte("h2"), now.Add(verifiedFor+time.Second)); ok {
+		t.Error("a check older than verifiedFor stood in")
+	}
+	v.put([]byte("h1"), p, exp.Add(-time.Minute), &exp)
+	if _, ok := v.get([]byte("h1"), exp); ok {
+		t.Error("an expired token stood in")
+	}
+	v.put([]byte("h3"), p, now, nil)
+	v.forget([]byte("h3"))
+	if _, ok := v.get([]byte("h3"), now); ok {
+		t.Error("a forgotten token stood in")
+	}
+	if _, ok := v.get([]byte("nope"), now); ok {
+		t.Error("an unknown token stood in")
+	}
+}

@@ -72,7 +72,7 @@ type reloadReporter interface {
 
 // degradedStore says what a request still gets while the store is down.
 const degradedStore = "routes answered from the in-memory analytics snapshot (stats, series, hexbins, tiles) keep working; " +
-	"routes that read the store (units, events, classification, mahalla profiles, hotspots of a unit, requests with a token) answer 503 until it returns"
+	"routes that read the store (units, events, classification, mahalla profiles, hotspots of a unit, tokens not checked in the last 15 minutes) answer 503 until it returns"
 
 // handleReadyz reports whether the service can answer everything: the
 // store answers a ping within readyPingTimeout, and the analytics snapshot

@@ -80,6 +80,8 @@ type Server struct {
 	admission *admission
 	// districts memoises the district analyses behind mahalla profiles.
 	districts *districtMemo
+	// verified remembers tokens' last checks, for store outages only.
+	verified verifiedTokens
 	// listenURL is "http://" + the listener's address, set by Serve: the
 	// public base URL when Config.PublicURL is empty.
 	listenURL atomic.Pointer[string]
