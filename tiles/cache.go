@@ -72,14 +72,20 @@ type CacheStats struct {
 	Entries   int
 	Bytes     int64 // counted against MaxBytes
 	MaxBytes  int64
+	// HotspotAnalyses counts the district Gi* analyses the hotspots layer
+	// computed (each memoised per snapshot; see hotMemo), with or without
+	// a tile cache.
+	HotspotAnalyses int64
 }
 
 // CacheStats returns the counters of the tile cache (zero without one).
 func (r *Renderer) CacheStats() CacheStats {
-	if r.cache == nil {
-		return CacheStats{}
+	var st CacheStats
+	if r.cache != nil {
+		st = r.cache.stats()
 	}
-	return r.cache.stats()
+	st.HotspotAnalyses = r.hot.computed.Load()
+	return st
 }
 
 // key is the normalised request and snapshot of a checked request: every

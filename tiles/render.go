@@ -99,6 +99,7 @@ type Renderer struct {
 
 	cache *tileCache // nil without a cache
 	stats statsMemo  // per-unit statistics of the current snapshot
+	hot   hotMemo    // per-district Gi* of the hotspots layer, current snapshot
 	// pub makes the public numbers (Config.Disclose or the default).
 	pub *disclose.Discloser
 }
@@ -545,11 +546,12 @@ func (r *Renderer) hotspotFeatures(ctx context.Context, snap *analytics.Snapshot
 			return nil, err
 		}
 		var cells []hotCell
-		if p.Public {
-			cells, err = r.publicHotspotCells(ctx, snap, s.unit.Code, res, p)
-		} else {
-			cells, err = r.exactHotspotCells(ctx, snap, s.unit, res, p)
-		}
+		cells, err = r.hot.get(ctx, snap, hotKey(p, s.unit.Code, res), func(ctx context.Context) ([]hotCell, error) {
+			if p.Public {
+				return r.publicHotspotCells(ctx, snap, s.unit.Code, res, p)
+			}
+			return r.exactHotspotCells(ctx, snap, s.unit, res, p)
+		})
 		if err != nil {
 			return nil, fmt.Errorf("district %s: %w", s.unit.Code, err)
 		}

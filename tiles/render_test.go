@@ -448,3 +448,24 @@ func TestTileJSONAndStyle(t *testing.T) {
 		}
 	}
 }
+
+// TestHotspotsMemoised: the tiles of one district draw from one Gi* of the
+// district per snapshot and view: the same area asked again in another
+// request (another layer set, so not the tile cache) runs no analysis.
+func TestHotspotsMemoised(t *testing.T) {
+	w := demoWorld(t)
+	// A filter no other test draws with: the memo starts cold for it.
+	p := tiles.Params{Period: w.period, Kinds: []analytics.Kind{analytics.KindOffence}}
+	tile := maptile.At(orb.Point{65.79, 38.86}, 13)
+	before := w.r.CacheStats().HotspotAnalyses
+	render(t, w.r, []string{tiles.LayerHotspots}, tile, p)
+	first := w.r.CacheStats().HotspotAnalyses - before
+	if first == 0 {
+		t.Fatal("no district analysis for the first tile")
+	}
+	render(t, w.r, []string{tiles.LayerDistricts, tiles.LayerHotspots}, tile, p)
+	render(t, w.r, []string{tiles.LayerHotspots}, maptile.New(tile.X*2, tile.Y*2, 14), p)
+	if got := w.r.CacheStats().HotspotAnalyses - before; got != first {
+		t.Errorf("the same district again ran %d analyses in all, the first tile %d: not memoised", got, first)
+	}
+}
