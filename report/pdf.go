@@ -1,0 +1,184 @@
+package report
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/crimemap/crimemap/report/pdfdoc"
+)
+
+// Numbers is the locale's number formatting, for the PDF (the XLSX keeps
+// numbers as numbers).
+type Numbers interface {
+	Int(n int64) string
+	Decimal(v float64, decimals int) string
+	// Tag is the language's BCP 47 tag (the PDF's /Lang).
+	Tag() string
+}
+
+// PDFLocalizer is everything the PDF needs of a language.
+type PDFLocalizer interface {
+	Localizer
+	Numbers
+}
+
+// WritePDF writes r as a PDF in l's language (report/pdfdoc: DejaVu fonts
+// embedded, deterministic bytes: the document's date is the snapshot's
+// build time).
+func WritePDF(w io.Writer, r *Report, l PDFLocalizer) error {
+	title := l.T("report.title")
+	d, err := pdfdoc.New(pdfdoc.Options{
+		Title:    title + " — " + r.Unit.Name + ", " + l.PeriodLabel(r.Period),
+		Subject:  l.T("report.subject"),
+		Author:   "crimemap",
+		Language: l.Tag(),
+		Created:  r.BuiltAt,
+		Footer:   fmt.Sprintf("%s: %s · %s %d/%d", l.T("cover.data_cutoff"), l.Date(r.BuiltAt), l.T("cover.snapshot"), r.Snapshot, r.DataVersion),
+		PageLabel: func(page, total int) string {
+			return fmt.Sprintf(l.T("report.page_of"), page, total)
+		},
+	})
+	if err != nil {
+		return fmt.Errorf("report pdf: %w", err)
+	}
+	p := pdfWriter{d: d, l: l}
+	p.cover(r)
+	p.lines(l.T("section.headline"), r.Headline, false, true)
+	p.lines(l.T("section.severity"), r.Severity, true, false)
+	p.lines(l.T("section.categories"), r.Categories, true, false)
+	p.lines(l.T("section.characteristics"), r.Characteristics, true, false)
+	p.territory(r)
+	d.Heading(1, l.T("section.office"))
+	for _, k := range []string{"section.causes", "section.measures", "section.proposals"} {
+		d.EmptySection(l.T(k), 6)
+	}
+	if err := d.Write(w); err != nil {
+		return fmt.Errorf("report pdf: %w", err)
+	}
+	return nil
+}
+
+type pdfWriter struct {
+	d *pdfdoc.Doc
+	l PDFLocalizer
+}
+
+func (p pdfWriter) cover(r *Report) {
+	l := p.l
+	p.d.Heading(1, l.T("report.title"))
+	pop := "—"
+	if r.Population > 0 {
+		pop = l.Int(r.Population)
+	}
+	p.d.KeyValues([][2]string{
+		{l.T("cover.territory"), r.Unit.Name + " (" + r.Unit.Code + ")"},
+		{l.T("cover.period"), l.PeriodLabel(r.Period)},
+		{l.T("cover.comparison"), l.PeriodLabel(r.LastYear)},
+		{l.T("cover.year_to_date"), l.Date(r.YTD.From) + " – " + l.Date(r.YTD.To.Add(-1))},
+		{l.T("cover.population"), pop},
+		{l.T("cover.rate_base"), l.Int(int64(r.RateBase))},
+		{l.T("cover.data_cutoff"), l.Date(r.BuiltAt)},
+		{l.T("cover.snapshot"), fmt.Sprintf("%d / %d", r.Snapshot, r.DataVersion)},
+	})
+	p.d.Note(l.T("report.preliminary"))
+}
+
+// fig formats a Figure's five cells: count, АППГ, change, percent, z.
+func (p pdfWriter) fig(f Figure) []string {
+	l := p.l
+	diff := l.Int(f.Diff)
+	if f.Diff > 0 {
+		diff = "+" + diff
+	}
+	pct := "—"
+	if f.Percent != nil {
+		pct = l.Decimal(*f.Percent, 1)
+		if *f.Percent > 0 {
+			pct = "+" + pct
+		}
+	}
+	z := l.Decimal(f.Z, 2)
+	if f.Significant {
+		z += "*"
+	}
+	return []string{l.Int(f.Count), l.Int(f.Base), diff, pct, z}
+}
+
+func (p pdfWriter) figColumns(period string) []pdfdoc.Column {
+	l := p.l
+	return []pdfdoc.Column{
+		{Title: period, Width: 1.1, Align: pdfdoc.AlignRight},
+		{Title: l.T("table.last_year"), Width: 1.1, Align: pdfdoc.AlignRight},
+		{Title: l.T("table.change"), Width: 1, Align: pdfdoc.AlignRight},
+		{Title: l.T("table.percent"), Width: 0.9, Align: pdfdoc.AlignRight},
+		{Title: l.T("table.z"), Width: 0.8, Align: pdfdoc.AlignRight},
+	}
+}
+
+func (p pdfWriter) lines(title string, ls []Line, withShare, withRate bool) {
+	if len(ls) == 0 {
+		return
+	}
+	l := p.l
+	p.d.Heading(2, title)
+	cols := append([]pdfdoc.Column{{Title: l.T("table.indicator"), Width: 3}}, p.figColumns(l.T("table.period"))...)
+	cols = append(cols, p.figColumns(l.T("table.year_to_date"))...)
+	if withShare {
+		cols = append(cols, pdfdoc.Column{Title: l.T("table.share"), Width: 0.9, Align: pdfdoc.AlignRight})
+	}
+	if withRate {
+		cols = append(cols, pdfdoc.Column{Title: l.T("table.rate"), Width: 1, Align: pdfdoc.AlignRight})
+	}
+	t := pdfdoc.Table{Columns: cols}
+	for _, x := range ls {
+		row := append([]string{l.T(x.Key)}, p.fig(x.Period)...)
+		row = append(row, p.fig(x.YTD)...)
+		if withShare {
+			s := "—"
+			if x.Share != nil {
+				s = l.Decimal(100**x.Share, 1)
+			}
+			row = append(row, s)
+		}
+		if withRate {
+			s := "—"
+			if x.Rate != nil {
+				s = l.Decimal(*x.Rate, 1)
+			}
+			row = append(row, s)
+		}
+		t.Rows = append(t.Rows, row)
+	}
+	p.d.Table(t)
+}
+
+func (p pdfWriter) territory(r *Report) {
+	if len(r.Children) == 0 {
+		return
+	}
+	l := p.l
+	p.d.Heading(2, l.T("section.territory"))
+	cols := []pdfdoc.Column{
+		{Title: l.T("table.rank"), Width: 0.6, Align: pdfdoc.AlignRight},
+		{Title: l.T("table.unit"), Width: 3},
+	}
+	cols = append(cols, p.figColumns(l.T("table.period"))...)
+	cols = append(cols, pdfdoc.Column{Title: l.T("table.rate"), Width: 1, Align: pdfdoc.AlignRight})
+	t := pdfdoc.Table{Columns: cols}
+	for _, c := range r.Children {
+		rank, rate := "—", "—"
+		if c.Rank > 0 {
+			rank = l.Int(int64(c.Rank))
+		}
+		if c.Rate != nil {
+			rate = l.Decimal(*c.Rate, 1)
+		}
+		row := append([]string{rank, c.Name}, p.fig(c.Period)...)
+		t.Rows = append(t.Rows, append(row, rate))
+	}
+	p.d.Table(t)
+	ch := r.Changes
+	p.d.Paragraph(fmt.Sprintf("%s: %s %s, %s %s, %s %s, %s %s.", l.T("territory.changes"),
+		l.T("territory.no_crime"), l.Int(int64(ch.NoCrime)), l.T("territory.fell"), l.Int(int64(ch.Fell)),
+		l.T("territory.held"), l.Int(int64(ch.Held)), l.T("territory.rose"), l.Int(int64(ch.Rose))))
+}
