@@ -7,9 +7,11 @@ import (
 	"github.com/crimemap/crimemap/report/pdfdoc"
 )
 
-// Numbers is the locale's number formatting, for the PDF (the XLSX keeps
-// numbers as numbers).
+// Numbers is the locale's number formatting and messages with arguments,
+// for the PDF (the XLSX keeps numbers as numbers).
 type Numbers interface {
+	// Tf is T with the message's printf arguments.
+	Tf(key string, args ...any) string
 	Int(n int64) string
 	Decimal(v float64, decimals int) string
 	// Tag is the language's BCP 47 tag (the PDF's /Lang).
@@ -29,13 +31,13 @@ func WritePDF(w io.Writer, r *Report, l PDFLocalizer) error {
 	title := l.T("report.title")
 	d, err := pdfdoc.New(pdfdoc.Options{
 		Title:    title + " — " + r.Unit.Name + ", " + l.PeriodLabel(r.Period),
-		Subject:  l.T("report.subject"),
+		Subject:  l.T("section.headline"),
 		Author:   "crimemap",
 		Language: l.Tag(),
 		Created:  r.BuiltAt,
-		Footer:   fmt.Sprintf("%s: %s · %s %d/%d", l.T("cover.data_cutoff"), l.Date(r.BuiltAt), l.T("cover.snapshot"), r.Snapshot, r.DataVersion),
+		Footer:   fmt.Sprintf("%s: %s · %s %d/%d", l.T("cover.data_as_of"), l.Date(r.BuiltAt), l.T("cover.snapshot"), r.Snapshot, r.DataVersion),
 		PageLabel: func(page, total int) string {
-			return fmt.Sprintf(l.T("report.page_of"), page, total)
+			return l.Tf("report.page", page, total)
 		},
 	})
 	if err != nil {
@@ -44,11 +46,12 @@ func WritePDF(w io.Writer, r *Report, l PDFLocalizer) error {
 	p := pdfWriter{d: d, l: l}
 	p.cover(r)
 	p.lines(l.T("section.headline"), r.Headline, false, true)
-	p.lines(l.T("section.severity"), r.Severity, true, false)
-	p.lines(l.T("section.categories"), r.Categories, true, false)
+	d.Heading(1, l.T("section.structure"))
+	p.lines(l.T("table.severity"), r.Severity, true, false)
+	p.lines(l.T("table.category"), r.Categories, true, false)
 	p.lines(l.T("section.characteristics"), r.Characteristics, true, false)
 	p.territory(r)
-	d.Heading(1, l.T("section.office"))
+	d.Heading(1, l.T("section.notes"))
 	for _, k := range []string{"section.causes", "section.measures", "section.proposals"} {
 		d.EmptySection(l.T(k), 6)
 	}
@@ -74,13 +77,13 @@ func (p pdfWriter) cover(r *Report) {
 		{l.T("cover.territory"), r.Unit.Name + " (" + r.Unit.Code + ")"},
 		{l.T("cover.period"), l.PeriodLabel(r.Period)},
 		{l.T("cover.comparison"), l.PeriodLabel(r.LastYear)},
-		{l.T("cover.year_to_date"), l.Date(r.YTD.From) + " – " + l.Date(r.YTD.To.Add(-1))},
-		{l.T("cover.population"), pop},
-		{l.T("cover.rate_base"), l.Int(int64(r.RateBase))},
-		{l.T("cover.data_cutoff"), l.Date(r.BuiltAt)},
+		{l.T("table.cumulative"), l.Date(r.YTD.From) + " – " + l.Date(r.YTD.To.Add(-1))},
+		{l.T("table.population"), pop},
+		{l.T("table.rate"), l.Tf("table.rate_per", l.Int(int64(r.RateBase)))},
+		{l.T("cover.data_as_of"), l.Date(r.BuiltAt)},
 		{l.T("cover.snapshot"), fmt.Sprintf("%d / %d", r.Snapshot, r.DataVersion)},
 	})
-	p.d.Note(l.T("report.preliminary"))
+	p.d.Note(l.T("cover.preliminary"))
 }
 
 // fig formats a Figure's five cells: count, АППГ, change, percent, z.
@@ -108,9 +111,9 @@ func (p pdfWriter) figColumns(period string) []pdfdoc.Column {
 	l := p.l
 	return []pdfdoc.Column{
 		{Title: period, Width: 1.1, Align: pdfdoc.AlignRight},
-		{Title: l.T("table.last_year"), Width: 1.1, Align: pdfdoc.AlignRight},
+		{Title: l.T("table.same_period_last_year"), Width: 1.1, Align: pdfdoc.AlignRight},
 		{Title: l.T("table.change"), Width: 1, Align: pdfdoc.AlignRight},
-		{Title: l.T("table.percent"), Width: 0.9, Align: pdfdoc.AlignRight},
+		{Title: l.T("table.change_percent"), Width: 0.9, Align: pdfdoc.AlignRight},
 		{Title: l.T("table.z"), Width: 0.8, Align: pdfdoc.AlignRight},
 	}
 }
@@ -121,8 +124,8 @@ func (p pdfWriter) lines(title string, ls []Line, withShare, withRate bool) {
 	}
 	l := p.l
 	p.d.Heading(2, title)
-	cols := append([]pdfdoc.Column{{Title: l.T("table.indicator"), Width: 3}}, p.figColumns(l.T("table.period"))...)
-	cols = append(cols, p.figColumns(l.T("table.year_to_date"))...)
+	cols := append([]pdfdoc.Column{{Title: l.T("table.indicator"), Width: 3}}, p.figColumns(l.T("table.reporting_period"))...)
+	cols = append(cols, p.figColumns(l.T("table.cumulative"))...)
 	if withShare {
 		cols = append(cols, pdfdoc.Column{Title: l.T("table.share"), Width: 0.9, Align: pdfdoc.AlignRight})
 	}
@@ -162,7 +165,7 @@ func (p pdfWriter) territory(r *Report) {
 		{Title: l.T("table.rank"), Width: 0.6, Align: pdfdoc.AlignRight},
 		{Title: l.T("table.unit"), Width: 3},
 	}
-	cols = append(cols, p.figColumns(l.T("table.period"))...)
+	cols = append(cols, p.figColumns(l.T("table.reporting_period"))...)
 	cols = append(cols, pdfdoc.Column{Title: l.T("table.rate"), Width: 1, Align: pdfdoc.AlignRight})
 	t := pdfdoc.Table{Columns: cols}
 	for _, c := range r.Children {
@@ -178,7 +181,7 @@ func (p pdfWriter) territory(r *Report) {
 	}
 	p.d.Table(t)
 	ch := r.Changes
-	p.d.Paragraph(fmt.Sprintf("%s: %s %s, %s %s, %s %s, %s %s.", l.T("territory.changes"),
+	p.d.Paragraph(fmt.Sprintf("%s: %s %s, %s %s, %s %s, %s %s.", l.T("territory.dynamics"),
 		l.T("territory.no_crime"), l.Int(int64(ch.NoCrime)), l.T("territory.fell"), l.Int(int64(ch.Fell)),
 		l.T("territory.held"), l.Int(int64(ch.Held)), l.T("territory.rose"), l.Int(int64(ch.Rose))))
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/crimemap/crimemap/analytics"
+	"github.com/crimemap/crimemap/i18n"
 	"github.com/crimemap/crimemap/report"
 )
 
@@ -24,11 +25,11 @@ func (plain) Decimal(v float64, decimals int) string {
 	return strconv.FormatFloat(v, 'f', decimals, 64)
 }
 func (plain) Tag() string { return "en" }
-func (plain) T(key string) string {
-	if key == "report.page_of" {
-		return "page %d of %d"
+func (plain) Tf(key string, args ...any) string {
+	if key == "report.page" {
+		return fmt.Sprintf("page %d of %d", args...)
 	}
-	return key
+	return key + fmt.Sprint(args...)
 }
 
 // needTool returns the path of a poppler tool, skipping the test without
@@ -104,4 +105,90 @@ func TestPDFHeadlineReadsBack(t *testing.T) {
 			t.Errorf("font not embedded: %s", line)
 		}
 	}
+}
+
+// recorder is a Locale that notes the keys it is asked for.
+type recorder struct {
+	report.Locale
+	keys map[string]bool
+}
+
+func (r recorder) T(key string) string { r.keys[key] = true; return r.Locale.T(key) }
+func (r recorder) Tf(key string, args ...any) string {
+	r.keys[key] = true
+	return r.Locale.Tf(key, args...)
+}
+
+// TestReportsInEveryLanguage: in each of the six languages the PDF and the
+// XLSX use only keys the language's catalogue has (no English fallback, no
+// raw key), pdftotext finds the headline figures formatted for the locale,
+// and each language's first page is rendered to PNG for a person to look
+// at (into $CRIMEMAP_TEST_ARTEFACTS/report when set).
+func TestReportsInEveryLanguage(t *testing.T) {
+	pdftotext, pdftoppm := needTool(t, "pdftotext"), needTool(t, "pdftoppm")
+	w, err := demoWorld()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cat, err := i18n.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, _ := analytics.ParsePeriod("2026-Q2", w.loc)
+	r, err := report.Build(context.Background(), w.snap, report.Options{Period: p, Unit: "1710", Location: w.loc,
+		Now: time.Date(2026, 11, 21, 0, 0, 0, 0, time.UTC)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	art := t.TempDir()
+	if d := os.Getenv("CRIMEMAP_TEST_ARTEFACTS"); d != "" {
+		art = filepath.Join(d, "report")
+		if err := os.MkdirAll(art, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, lang := range i18n.Langs() {
+		rec := recorder{Locale: report.Locale{C: cat, Lang: lang}, keys: map[string]bool{}}
+		var pdf, xlsx bytes.Buffer
+		if err := report.WritePDF(&pdf, r, rec); err != nil {
+			t.Fatal(err)
+		}
+		if err := report.WriteXLSX(&xlsx, r, rec); err != nil {
+			t.Fatal(err)
+		}
+		for k := range rec.keys {
+			if _, ok := cat.Lookup(lang, k); !ok {
+				t.Errorf("%s: key %q not in the catalogue", lang, k)
+			}
+		}
+		path := filepath.Join(art, "report-"+string(lang)+".pdf")
+		if err := os.WriteFile(path, pdf.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		out, err := exec.Command(pdftotext, "-layout", path, "-").Output()
+		if err != nil {
+			t.Fatal(err)
+		}
+		text := strings.ReplaceAll(string(out), "\u00a0", " ")
+		for _, l := range r.Headline {
+			label := rec.Locale.T(l.Key)
+			want := strings.ReplaceAll(rec.Locale.Int(l.Period.Count)+" "+rec.Locale.Int(l.Period.Base), "\u00a0", " ")
+			// A long label wraps in its cell: the figures stand on the line
+			// of its first word.
+			first := strings.Fields(label)[0]
+			found := false
+			for _, line := range strings.Split(text, "\n") {
+				if strings.Contains(line, first) && strings.Contains(strings.Join(strings.Fields(line), " "), want) {
+					found = true
+				}
+			}
+			if !found {
+				t.Errorf("%s: pdftotext finds no line %q with %q", lang, label, want)
+			}
+		}
+		if err := exec.Command(pdftoppm, "-r", "60", "-png", "-f", "1", "-l", "1", path, strings.TrimSuffix(path, ".pdf")).Run(); err != nil {
+			t.Errorf("%s: pdftoppm: %v", lang, err)
+		}
+	}
+	t.Logf("PDFs and page-1 PNGs in %s", art)
 }

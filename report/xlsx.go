@@ -168,7 +168,7 @@ func zOf(f Figure) *float64 { z := f.Z; return &z }
 // figureHeader and figureCells lay out a Figure: count, АППГ, change,
 // percent, z.
 func figureHeader(l Localizer, prefix string) []string {
-	return []string{l.T(prefix), l.T("table.last_year"), l.T("table.change"), l.T("table.percent"), l.T("table.z")}
+	return []string{l.T(prefix), l.T("table.same_period_last_year"), l.T("table.change"), l.T("table.change_percent"), l.T("table.z")}
 }
 
 func figureCells(f Figure) []any {
@@ -177,19 +177,19 @@ func figureCells(f Figure) []any {
 
 // sheetsOf lays the report out as tables.
 func sheetsOf(r *Report, l Localizer) []sheet {
-	cover := sheet{name: "section.cover", header: []string{l.T("table.item"), l.T("table.value")}, rows: [][]any{
+	cover := sheet{name: "section.cover", header: []string{l.T("table.indicator"), l.T("table.count")}, rows: [][]any{
 		{l.T("cover.territory"), r.Unit.Name + " (" + r.Unit.Code + ")"},
 		{l.T("cover.period"), l.PeriodLabel(r.Period)},
 		{l.T("cover.comparison"), l.PeriodLabel(r.LastYear)},
-		{l.T("cover.year_to_date"), l.Date(r.YTD.From) + " – " + l.Date(r.YTD.To.Add(-time.Second))},
-		{l.T("cover.population"), r.Population},
-		{l.T("cover.rate_base"), r.RateBase},
-		{l.T("cover.data_cutoff"), l.Date(r.BuiltAt)},
+		{l.T("table.cumulative"), l.Date(r.YTD.From) + " – " + l.Date(r.YTD.To.Add(-time.Second))},
+		{l.T("table.population"), r.Population},
+		{l.T("table.rate"), r.RateBase},
+		{l.T("cover.data_as_of"), l.Date(r.BuiltAt)},
 		{l.T("cover.snapshot"), fmt.Sprintf("%d / %d", r.Snapshot, r.DataVersion)},
 	}}
 	lines := func(name string, ls []Line, withShare, withRate bool) sheet {
-		h := append([]string{l.T("table.indicator")}, figureHeader(l, "table.period")...)
-		h = append(h, figureHeader(l, "table.year_to_date")...)
+		h := append([]string{l.T("table.indicator")}, figureHeader(l, "table.reporting_period")...)
+		h = append(h, figureHeader(l, "table.cumulative")...)
 		if withShare {
 			h = append(h, l.T("table.share"))
 		}
@@ -212,13 +212,13 @@ func sheetsOf(r *Report, l Localizer) []sheet {
 	}
 	out := []sheet{cover,
 		lines("section.headline", r.Headline, false, true),
-		lines("section.severity", r.Severity, true, false),
-		lines("section.categories", r.Categories, true, false),
+		lines("table.severity", r.Severity, true, false),
+		lines("table.category", r.Categories, true, false),
 		lines("section.characteristics", r.Characteristics, true, false),
 	}
 	if len(r.Children) > 0 {
 		h := []string{l.T("table.rank"), l.T("table.unit"), l.T("table.code")}
-		h = append(h, figureHeader(l, "table.period")...)
+		h = append(h, figureHeader(l, "table.reporting_period")...)
 		h = append(h, l.T("table.population"), l.T("table.rate"))
 		sh := sheet{name: "section.territory", header: h}
 		for _, c := range r.Children {
