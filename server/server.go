@@ -16,6 +16,7 @@ import (
 
 	"github.com/crimemap/crimemap/analytics/classify"
 	"github.com/crimemap/crimemap/analytics/disclose"
+	"github.com/crimemap/crimemap/i18n"
 	"github.com/crimemap/crimemap/store"
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
@@ -82,6 +83,9 @@ type Server struct {
 	districts *districtMemo
 	// verified remembers tokens' last checks, for store outages only.
 	verified verifiedTokens
+	// catalogues are the message catalogues of the reports (nil when they
+	// failed to load: reports answer 503).
+	catalogues *i18n.Catalogues
 	// listenURL is "http://" + the listener's address, set by Serve: the
 	// public base URL when Config.PublicURL is empty.
 	listenURL atomic.Pointer[string]
@@ -115,6 +119,11 @@ func New(cfg Config) *Server {
 	s.disclose = cfg.Disclose
 	if s.disclose == nil {
 		s.disclose = s.newDiscloser()
+	}
+	if cat, err := i18n.Load(); err != nil {
+		s.log.Error("message catalogues", "err", err)
+	} else {
+		s.catalogues = cat
 	}
 	s.router = s.routes()
 	return s
@@ -153,6 +162,7 @@ func (s *Server) routes() chi.Router {
 		r.Get("/units", s.handleUnits)
 		r.Get("/units/{code}", s.handleUnit)
 		r.With(s.requireRole(RoleAnalyst, "/v1/events (raw events)")).Get("/events", s.handleEvents)
+		r.With(s.requireRole(RoleAnalyst, "/v1/reports (exact figures)")).Get("/reports", s.errorHandler(s.handleReport))
 		r.Get("/stats", s.errorHandler(s.handleStats))
 		r.Get("/series", s.errorHandler(s.handleSeries))
 		r.Get("/hexbins", s.errorHandler(s.handleHexbins))

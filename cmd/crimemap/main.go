@@ -53,6 +53,8 @@ Usage:
                                                                    classify every mahalla red/yellow/green, store the run
   crimemap token      create --role viewer|analyst|admin [--name NAME] [--expires 2160h] | list | revoke ID  [store flags]
                                                                    API bearer tokens (raw events need an analyst token)
+  crimemap report     --period P --unit CODE [--lang uz|uz-Cyrl|ru|en|kk|ky] [--format pdf|xlsx] [-o FILE] [store flags]
+                                                                   the periodic criminogenic review of a territory
   crimemap bench      [--events N] [--database-url URL]            measure ingest, queries and tiles; print tables
   crimemap loadtest   [--clients 200] [--for 60s] [--heavy 50]     drive a demo server (child process) with a mix and a storm; check the limits
   crimemap version                                                 module version and VCS revision (also --version)
@@ -98,6 +100,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return cmdBench(ctx, env, rest)
 	case "loadtest":
 		return cmdLoadtest(ctx, env, rest)
+	case "report":
+		return cmdReport(ctx, env, rest)
 	case "version", "--version", "-version":
 		return cmdVersion(env, rest)
 	case "help", "-h", "--help":
