@@ -44,6 +44,7 @@ func cmdBench(ctx context.Context, env *environment, args []string) error {
 	tlClients := fs.Int("tiles-clients", 200, "concurrent clients of the tile memory run")
 	tlMemFor := fs.Duration("tiles-memory-for", 6*time.Second, "length of the tile memory run")
 	tlProfile := fs.String("tiles-cpuprofile", "", "write CPU profiles of the tiles' cold passes to this file (analyst token) and FILE.public (no token)")
+	reports := fs.Bool("reports", true, "time the region report of the demo as PDF and XLSX")
 	inProfile := fs.String("ingest-cpuprofile", "", "write CPU profiles of the ingest runs to FILE.sqlite and FILE.postgis")
 	dbURL := fs.String("database-url", env.env("CRIMEMAP_BENCH_DATABASE_URL", "CRIMEMAP_TEST_DATABASE_URL", "DATABASE_URL"),
 		"PostgreSQL server with PostGIS; a scratch database is created there and dropped (env CRIMEMAP_BENCH_DATABASE_URL, CRIMEMAP_TEST_DATABASE_URL)")
@@ -65,6 +66,11 @@ func cmdBench(ctx context.Context, env *environment, args []string) error {
 		}
 		if err := benchTiles(ctx, env.stdout, log, tileOpts{dbURL: *dbURL, workers: *tlWorkers, warmPasses: *tlPasses,
 			clients: *tlClients, memFor: *tlMemFor, maxPass: 2 * time.Minute, cpuProfile: *tlProfile}); err != nil {
+			return err
+		}
+	}
+	if *reports {
+		if err := benchReports(ctx, env.stdout); err != nil {
 			return err
 		}
 	}
