@@ -82,8 +82,10 @@ func cmdServe(ctx context.Context, env *environment, args []string) error {
 	}
 	log := env.logger()
 	limit, from := applyMemoryLimit(memBytes, env.getenv)
-	log.Info("memory budget", "heap_limit_mib", limit>>20, "from", from, "heavy_bytes_mib", adm.HeavyBytes>>20,
-		"max_request_mib", adm.MaxRequestBytes>>20, "heavy_slots", adm.HeavySlots, "rate_per_client", adm.RatePerSecond)
+	eff := adm.Defaults() // what the server will use
+	log.Info("memory budget", "heap_limit_mib", limit>>20, "from", from, "heavy_bytes_mib", eff.HeavyBytes>>20,
+		"max_request_mib", eff.MaxRequestBytes>>20, "heavy_slots", eff.HeavySlots, "heavy_queue", eff.HeavyQueue,
+		"rate_per_client", eff.RatePerSecond)
 	st, err := sf.open(ctx, log)
 	if err != nil {
 		return err
