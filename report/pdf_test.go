@@ -2,7 +2,6 @@ package report_test
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"os"
 	"os/exec"
@@ -10,9 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/crimemap/crimemap/analytics"
 	"github.com/crimemap/crimemap/i18n"
 	"github.com/crimemap/crimemap/report"
 )
@@ -51,16 +48,7 @@ func needTool(t *testing.T, name string) string {
 // pdffonts shows every font embedded, and two writes are byte-identical.
 func TestPDFHeadlineReadsBack(t *testing.T) {
 	pdftotext, pdffonts := needTool(t, "pdftotext"), needTool(t, "pdffonts")
-	w, err := demoWorld()
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, _ := analytics.ParsePeriod("2026-Q2", w.loc)
-	r, err := report.Build(context.Background(), w.snap, report.Options{Period: p, Unit: "1710", Location: w.loc,
-		Now: time.Date(2026, 11, 21, 0, 0, 0, 0, time.UTC)})
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := regionReport(t)
 	var a, b bytes.Buffer
 	if err := report.WritePDF(&a, r, plain{}); err != nil {
 		t.Fatal(err)
@@ -126,20 +114,11 @@ func (r recorder) Tf(key string, args ...any) string {
 // at (into $CRIMEMAP_TEST_ARTEFACTS/report when set).
 func TestReportsInEveryLanguage(t *testing.T) {
 	pdftotext, pdftoppm := needTool(t, "pdftotext"), needTool(t, "pdftoppm")
-	w, err := demoWorld()
-	if err != nil {
-		t.Fatal(err)
-	}
 	cat, err := i18n.Load()
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, _ := analytics.ParsePeriod("2026-Q2", w.loc)
-	r, err := report.Build(context.Background(), w.snap, report.Options{Period: p, Unit: "1710", Location: w.loc,
-		Now: time.Date(2026, 11, 21, 0, 0, 0, 0, time.UTC)})
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := regionReport(t)
 	art := t.TempDir()
 	if d := os.Getenv("CRIMEMAP_TEST_ARTEFACTS"); d != "" {
 		art = filepath.Join(d, "report")

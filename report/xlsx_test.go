@@ -23,16 +23,7 @@ func (keys) Date(t time.Time) string               { return t.Format(time.DateOn
 // numbers (as numbers, not text), the header rows are frozen, and two
 // writes of one report are byte-identical.
 func TestXLSXReadsBack(t *testing.T) {
-	w, err := demoWorld()
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, _ := analytics.ParsePeriod("2026-Q2", w.loc)
-	r, err := report.Build(context.Background(), w.snap, report.Options{Period: p, Unit: "1710", Location: w.loc,
-		Now: time.Date(2026, 11, 21, 0, 0, 0, 0, time.UTC)})
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := regionReport(t)
 	var a, b bytes.Buffer
 	if err := report.WriteXLSX(&a, r, keys{}); err != nil {
 		t.Fatal(err)
@@ -76,4 +67,20 @@ func TestXLSXReadsBack(t *testing.T) {
 	if v, _ := f.GetCellValue(terr, "B2"); v != r.Children[0].Name {
 		t.Errorf("territory first row %q, want %q", v, r.Children[0].Name)
 	}
+}
+
+// regionReport is the demo region's report of 2026-Q2.
+func regionReport(t *testing.T) *report.Report {
+	t.Helper()
+	w, err := demoWorld()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, _ := analytics.ParsePeriod("2026-Q2", w.loc)
+	r, err := report.Build(context.Background(), w.snap, report.Options{Period: p, Unit: "1710", Location: w.loc,
+		Now: time.Date(2026, 11, 21, 0, 0, 0, 0, time.UTC)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
 }

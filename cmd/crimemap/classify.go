@@ -16,7 +16,6 @@ import (
 
 	"github.com/crimemap/crimemap/analytics"
 	"github.com/crimemap/crimemap/analytics/classify"
-	"github.com/crimemap/crimemap/geo"
 	"github.com/crimemap/crimemap/store"
 	"github.com/paulmach/orb"
 )
@@ -85,13 +84,10 @@ func cmdClassify(ctx context.Context, env *environment, args []string) error {
 	if !ok {
 		return fmt.Errorf("the %s store does not keep classification runs", st.Backend())
 	}
-	live := analytics.NewLive(st, func(ctx context.Context) ([]geo.Unit, error) {
-		return st.Units(ctx, store.UnitQuery{})
-	})
-	if err := live.Reload(ctx); err != nil {
-		return fmt.Errorf("build analytics snapshot: %w", err)
+	snap, err := storeSnapshot(ctx, st)
+	if err != nil {
+		return err
 	}
-	snap := live.Current()
 	if *unit != "" {
 		if _, _, ok := snap.Unit(*unit); !ok {
 			return fmt.Errorf("--unit %q: %w", *unit, store.ErrNotFound)

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/crimemap/crimemap/analytics"
+	"github.com/crimemap/crimemap/geo"
 	"github.com/crimemap/crimemap/store"
 	"github.com/crimemap/crimemap/store/postgis"
 	"github.com/crimemap/crimemap/store/sqlite"
@@ -152,4 +154,16 @@ func (f fieldFlags) Set(s string) error {
 		f[name] = col
 	}
 	return nil
+}
+
+// storeSnapshot builds the analytics snapshot of everything st holds (the
+// commands that analyse once, without a server).
+func storeSnapshot(ctx context.Context, st store.Store) (*analytics.Snapshot, error) {
+	snap, err := analytics.BuildFromStore(ctx, st, func(ctx context.Context) ([]geo.Unit, error) {
+		return st.Units(ctx, store.UnitQuery{})
+	}, 1)
+	if err != nil {
+		return nil, fmt.Errorf("build analytics snapshot: %w", err)
+	}
+	return snap, nil
 }

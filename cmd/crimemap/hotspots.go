@@ -87,13 +87,10 @@ func cmdHotspots(ctx context.Context, env *environment, args []string) error {
 		return err
 	}
 	defer st.Close()
-	live := analytics.NewLive(st, func(ctx context.Context) ([]geo.Unit, error) {
-		return st.Units(ctx, store.UnitQuery{})
-	})
-	if err := live.Reload(ctx); err != nil {
-		return fmt.Errorf("build analytics snapshot: %w", err)
+	snap, err := storeSnapshot(ctx, st)
+	if err != nil {
+		return err
 	}
-	snap := live.Current()
 	if isDemoStore(ctx, st) {
 		// the demo's events are synthetic: say so next to every result
 		out := env.stdout

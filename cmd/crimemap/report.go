@@ -10,10 +10,8 @@ import (
 	"time"
 
 	"github.com/crimemap/crimemap/analytics"
-	"github.com/crimemap/crimemap/geo"
 	"github.com/crimemap/crimemap/i18n"
 	"github.com/crimemap/crimemap/report"
-	"github.com/crimemap/crimemap/store"
 )
 
 // cmdReport writes the periodic review of a territory as PDF or XLSX.
@@ -64,11 +62,9 @@ func cmdReport(ctx context.Context, env *environment, args []string) error {
 		return err
 	}
 	defer st.Close()
-	snap, err := analytics.BuildFromStore(ctx, st, func(ctx context.Context) ([]geo.Unit, error) {
-		return st.Units(ctx, store.UnitQuery{})
-	}, 1)
+	snap, err := storeSnapshot(ctx, st)
 	if err != nil {
-		return fmt.Errorf("build analytics snapshot: %w", err)
+		return err
 	}
 	r, err := report.Build(ctx, snap, report.Options{Period: per, Unit: *unit, Location: loc, Now: time.Now()})
 	if err != nil {
