@@ -18,6 +18,7 @@ type Locale struct {
 var _ PDFLocalizer = Locale{}
 
 func (l Locale) T(key string) string                   { return l.C.T(l.Lang, key) }
+func (l Locale) Language() string                      { return string(l.Lang) }
 func (l Locale) Tf(key string, args ...any) string     { return l.C.T(l.Lang, key, args...) }
 func (l Locale) PeriodLabel(p analytics.Period) string { return l.C.PeriodLabel(l.Lang, p) }
 func (l Locale) Date(t time.Time) string               { return l.C.Date(l.Lang, t) }

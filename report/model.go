@@ -113,6 +113,13 @@ type Report struct {
 	ChildLevel geo.Level
 	Children   []UnitLine
 	Changes    Change
+
+	// Details are the figures the store keeps beyond the snapshot (killed
+	// and injured, vehicles, articles): nil until AddDetails.
+	Details *Details
+	// Names are the unit names by code and language, from AddNames; the
+	// writers fall back to the snapshot's name.
+	Names map[string]map[string]string
 }
 
 // Build computes the report of o from snap. It refuses an unknown unit, a

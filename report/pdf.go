@@ -30,7 +30,7 @@ type PDFLocalizer interface {
 func WritePDF(w io.Writer, r *Report, l PDFLocalizer) error {
 	title := l.T("report.title")
 	d, err := pdfdoc.New(pdfdoc.Options{
-		Title:    title + " — " + r.Unit.Name + ", " + l.PeriodLabel(r.Period),
+		Title:    title + " — " + r.name(r.Unit.Code, l.Language(), r.Unit.Name) + ", " + l.PeriodLabel(r.Period),
 		Subject:  l.T("section.headline"),
 		Author:   "crimemap",
 		Language: l.Tag(),
@@ -51,6 +51,7 @@ func WritePDF(w io.Writer, r *Report, l PDFLocalizer) error {
 	p.lines(l.T("table.category"), r.Categories, true, false)
 	p.lines(l.T("section.characteristics"), r.Characteristics, true, false)
 	p.territory(r)
+	p.details(r)
 	d.Heading(1, l.T("section.notes"))
 	for _, k := range []string{"section.causes", "section.measures", "section.proposals"} {
 		d.EmptySection(l.T(k), 6)
@@ -74,7 +75,7 @@ func (p pdfWriter) cover(r *Report) {
 		pop = l.Int(r.Population)
 	}
 	p.d.KeyValues([][2]string{
-		{l.T("cover.territory"), r.Unit.Name + " (" + r.Unit.Code + ")"},
+		{l.T("cover.territory"), r.name(r.Unit.Code, l.Language(), r.Unit.Name) + " (" + r.Unit.Code + ")"},
 		{l.T("cover.period"), l.PeriodLabel(r.Period)},
 		{l.T("cover.comparison"), l.PeriodLabel(r.LastYear)},
 		{l.T("table.cumulative"), l.Date(r.YTD.From) + " – " + l.Date(r.YTD.To.Add(-1))},
@@ -176,7 +177,7 @@ func (p pdfWriter) territory(r *Report) {
 		if c.Rate != nil {
 			rate = l.Decimal(*c.Rate, 1)
 		}
-		row := append([]string{rank, c.Name}, p.fig(c.Period)...)
+		row := append([]string{rank, r.name(c.Code, l.Language(), c.Name)}, p.fig(c.Period)...)
 		t.Rows = append(t.Rows, append(row, rate))
 	}
 	p.d.Table(t)
@@ -184,4 +185,38 @@ func (p pdfWriter) territory(r *Report) {
 	p.d.Paragraph(fmt.Sprintf("%s: %s %s, %s %s, %s %s, %s %s.", l.T("territory.dynamics"),
 		l.T("territory.no_crime"), l.Int(int64(ch.NoCrime)), l.T("territory.fell"), l.Int(int64(ch.Fell)),
 		l.T("territory.held"), l.Int(int64(ch.Held)), l.T("territory.rose"), l.Int(int64(ch.Rose))))
+}
+
+// details lays out the store's figures: road accidents with their killed
+// and injured and by vehicle type, offences by article.
+func (p pdfWriter) details(r *Report) {
+	d := r.Details
+	if d == nil {
+		return
+	}
+	l := p.l
+	p.d.Heading(1, l.T("section.road_accidents"))
+	table := func(first string, ls []Line, label func(Line) string, extra [][]string) {
+		cols := append([]pdfdoc.Column{{Title: first, Width: 3}}, p.figColumns(l.T("table.reporting_period"))...)
+		cols = append(cols, pdfdoc.Column{Title: l.T("table.share"), Width: 0.9, Align: pdfdoc.AlignRight})
+		t := pdfdoc.Table{Columns: cols}
+		for _, x := range ls {
+			s := "—"
+			if x.Share != nil {
+				s = l.Decimal(100**x.Share, 1)
+			}
+			t.Rows = append(t.Rows, append(append([]string{label(x)}, p.fig(x.Period)...), s))
+		}
+		t.Rows = append(t.Rows, extra...)
+		p.d.Table(t)
+	}
+	cas := [][]string{
+		append(append([]string{l.T("headline.killed")}, p.fig(d.Killed)...), ""),
+		append(append([]string{l.T("headline.injured")}, p.fig(d.Injured)...), ""),
+	}
+	table(l.T("table.vehicle"), d.Vehicles, func(x Line) string { return l.T(x.Key) }, cas)
+	if len(d.Articles) > 0 {
+		p.d.Heading(1, l.T("offences.by_article"))
+		table(l.T("table.article"), d.Articles, func(x Line) string { return l.Tf("article.offence", x.Key) }, nil)
+	}
 }

@@ -19,6 +19,9 @@ import (
 // catalogue's text of a key, and the locale's period and date labels.
 type Localizer interface {
 	T(key string) string
+	// Language is the language's catalogue tag (uz, uz-Cyrl, ru, en, kk,
+	// ky), as unit names are keyed.
+	Language() string
 	PeriodLabel(p analytics.Period) string
 	Date(t time.Time) string
 }
@@ -178,7 +181,7 @@ func figureCells(f Figure) []any {
 // sheetsOf lays the report out as tables.
 func sheetsOf(r *Report, l Localizer) []sheet {
 	cover := sheet{name: "section.cover", header: []string{l.T("table.indicator"), l.T("table.count")}, rows: [][]any{
-		{l.T("cover.territory"), r.Unit.Name + " (" + r.Unit.Code + ")"},
+		{l.T("cover.territory"), r.name(r.Unit.Code, l.Language(), r.Unit.Name) + " (" + r.Unit.Code + ")"},
 		{l.T("cover.period"), l.PeriodLabel(r.Period)},
 		{l.T("cover.comparison"), l.PeriodLabel(r.LastYear)},
 		{l.T("table.cumulative"), l.Date(r.YTD.From) + " – " + l.Date(r.YTD.To.Add(-time.Second))},
@@ -216,6 +219,23 @@ func sheetsOf(r *Report, l Localizer) []sheet {
 		lines("table.category", r.Categories, true, false),
 		lines("section.characteristics", r.Characteristics, true, false),
 	}
+	if d := r.Details; d != nil {
+		period := func(name string, ls []Line, label func(Line) string) sheet {
+			h := append([]string{l.T(name)}, figureHeader(l, "table.reporting_period")...)
+			h = append(h, l.T("table.share"))
+			sh := sheet{name: name, header: h}
+			for _, x := range ls {
+				row := append([]any{label(x)}, figureCells(x.Period)...)
+				sh.rows = append(sh.rows, append(row, percentCell{x.Share}))
+			}
+			return sh
+		}
+		acc := period("section.road_accidents", d.Vehicles, func(x Line) string { return l.T(x.Key) })
+		acc.rows = append(acc.rows,
+			append(append([]any{l.T("headline.killed")}, figureCells(d.Killed)...), nil),
+			append(append([]any{l.T("headline.injured")}, figureCells(d.Injured)...), nil))
+		out = append(out, acc, period("offences.by_article", d.Articles, func(x Line) string { return x.Key }))
+	}
 	if len(r.Children) > 0 {
 		h := []string{l.T("table.rank"), l.T("table.unit"), l.T("table.code")}
 		h = append(h, figureHeader(l, "table.reporting_period")...)
@@ -226,7 +246,7 @@ func sheetsOf(r *Report, l Localizer) []sheet {
 			if c.Rank > 0 {
 				rank = c.Rank
 			}
-			row := append([]any{rank, c.Name, c.Code}, figureCells(c.Period)...)
+			row := append([]any{rank, r.name(c.Code, l.Language(), c.Name), c.Code}, figureCells(c.Period)...)
 			row = append(row, c.Population, decimalCell{c.Rate})
 			sh.rows = append(sh.rows, row)
 		}

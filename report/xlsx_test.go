@@ -16,6 +16,7 @@ import (
 type keys struct{}
 
 func (keys) T(key string) string                   { return key }
+func (keys) Language() string                      { return "en" }
 func (keys) PeriodLabel(p analytics.Period) string { return p.Label }
 func (keys) Date(t time.Time) string               { return t.Format(time.DateOnly) }
 

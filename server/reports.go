@@ -62,6 +62,14 @@ func (s *Server) handleReport(w http.ResponseWriter, r *http.Request) error {
 		}
 		return err
 	}
+	if s.cfg.Store != nil {
+		if err := rep.AddNames(r.Context(), s.cfg.Store); err != nil {
+			return err
+		}
+		if err := rep.AddDetails(r.Context(), s.cfg.Store); err != nil {
+			return err
+		}
+	}
 	var buf bytes.Buffer
 	l := report.Locale{C: s.catalogues, Lang: lang}
 	ctype := "application/pdf"

@@ -70,6 +70,12 @@ func cmdReport(ctx context.Context, env *environment, args []string) error {
 	if err != nil {
 		return err
 	}
+	if err := r.AddNames(ctx, st); err != nil {
+		return err
+	}
+	if err := r.AddDetails(ctx, st); err != nil {
+		return err
+	}
 	var buf bytes.Buffer
 	l := report.Locale{C: cat, Lang: lang}
 	if *format == "pdf" {

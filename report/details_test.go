@@ -1,0 +1,101 @@
+package report_test
+
+import (
+	"bytes"
+	"context"
+	"testing"
+
+	"github.com/crimemap/crimemap/analytics"
+	"github.com/crimemap/crimemap/i18n"
+	"github.com/crimemap/crimemap/ingest/demo"
+	"github.com/crimemap/crimemap/report"
+	"github.com/crimemap/crimemap/store/sqlite"
+)
+
+// TestDetailsFromStore: killed, injured, vehicles and articles come from
+// the store's events of the territory and equal the events' own sums, for
+// the period and the same period of last year; unit names come in the
+// store's languages.
+func TestDetailsFromStore(t *testing.T) {
+	w, err := demoWorld()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, t.TempDir(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	units, _ := demo.Units()
+	if _, err := st.PutUnits(ctx, units); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.PutEvents(ctx, w.events); err != nil {
+		t.Fatal(err)
+	}
+	r := regionReport(t)
+	if err := r.AddDetails(ctx, st); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.AddNames(ctx, st); err != nil {
+		t.Fatal(err)
+	}
+	sum := func(p analytics.Period) (killed, injured, accidents, offences int64) {
+		for i := range w.events {
+			e := &w.events[i]
+			if e.OccurredAt.Before(p.From) || !e.OccurredAt.Before(p.To) || (e.Region != "1710" && e.District != "1710" && e.Mahalla != "1710") {
+				continue
+			}
+			switch e.Kind {
+			case analytics.KindAccident:
+				killed += int64(e.Killed)
+				injured += int64(e.Injured)
+				accidents++
+			case analytics.KindOffence:
+				offences++
+			}
+		}
+		return
+	}
+	k, i, acc, off := sum(r.Period)
+	kl, il, _, _ := sum(r.LastYear)
+	d := r.Details
+	if d.Killed.Count != k || d.Killed.Base != kl || d.Injured.Count != i || d.Injured.Base != il {
+		t.Errorf("killed %+v injured %+v; want %d/%d, %d/%d", d.Killed, d.Injured, k, kl, i, il)
+	}
+	var vs, as int64
+	for _, v := range d.Vehicles {
+		vs += v.Period.Count
+	}
+	for _, a := range d.Articles {
+		as += a.Period.Count
+	}
+	if vs != acc || as > off || acc == 0 || off == 0 {
+		t.Errorf("vehicles sum %d of %d accidents, articles %d of %d offences", vs, acc, as, off)
+	}
+	if r.Names["1710"]["ru"] == "" {
+		t.Errorf("no Russian name for 1710: %v", r.Names["1710"])
+	}
+	// With the details, every language's PDF and XLSX still use only keys
+	// its catalogue has, and name the territory in that language.
+	cat, err := i18n.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, lang := range i18n.Langs() {
+		rec := recorder{Locale: report.Locale{C: cat, Lang: lang}, keys: map[string]bool{}}
+		var pdf, xlsx bytes.Buffer
+		if err := report.WritePDF(&pdf, r, rec); err != nil {
+			t.Fatal(err)
+		}
+		if err := report.WriteXLSX(&xlsx, r, rec); err != nil {
+			t.Fatal(err)
+		}
+		for k := range rec.keys {
+			if _, ok := cat.Lookup(lang, k); !ok {
+				t.Errorf("%s: key %q not in the catalogue", lang, k)
+			}
+		}
+	}
+}
