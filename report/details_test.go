@@ -3,13 +3,17 @@ package report_test
 import (
 	"bytes"
 	"context"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/crimemap/crimemap/analytics"
+	"github.com/crimemap/crimemap/analytics/classify"
 	"github.com/crimemap/crimemap/i18n"
 	"github.com/crimemap/crimemap/ingest/demo"
 	"github.com/crimemap/crimemap/report"
 	"github.com/crimemap/crimemap/store/sqlite"
+	"github.com/paulmach/orb"
 )
 
 // TestDetailsFromStore: killed, injured, vehicles and articles come from
@@ -76,6 +80,33 @@ func TestDetailsFromStore(t *testing.T) {
 	}
 	if r.Names["1710"]["ru"] == "" {
 		t.Errorf("no Russian name for 1710: %v", r.Names["1710"])
+	}
+	// The period's classification run gives the mahalla categories.
+	run, err := classify.Classify(ctx, classify.Input{Snapshot: w.snap, Policy: classify.DefaultPolicy(), Period: r.Period,
+		Now: time.Date(2026, 11, 21, 0, 0, 0, 0, time.UTC), Boundaries: func(string) (orb.MultiPolygon, error) { return nil, nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.PutRun(ctx, run); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.AddCategories(ctx, st, w.snap); err != nil {
+		t.Fatal(err)
+	}
+	c := r.Mahallas
+	inRegion := 0
+	for _, res := range run.Results {
+		if strings.HasPrefix(res.Mahalla, "1710") {
+			inRegion++
+		}
+	}
+	if c == nil || c.Red+c.Yellow+c.Green != inRegion || inRegion == 0 || len(c.Top) == 0 {
+		t.Fatalf("categories %+v, want %d mahallas of the region", c, inRegion)
+	}
+	for i := 1; i < len(c.Top); i++ {
+		if c.Top[i-1].Category == classify.Green && c.Top[i].Category == classify.Red {
+			t.Errorf("top mahallas not worst first: %+v", c.Top)
+		}
 	}
 	// With the details, every language's PDF and XLSX still use only keys
 	// its catalogue has, and name the territory in that language.

@@ -117,6 +117,9 @@ type Report struct {
 	// Details are the figures the store keeps beyond the snapshot (killed
 	// and injured, vehicles, articles): nil until AddDetails.
 	Details *Details
+	// Mahallas are the mahalla categories of the period's classification
+	// run: nil until AddCategories, and without a run.
+	Mahallas *Categories
 	// Names are the unit names by code and language, from AddNames; the
 	// writers fall back to the snapshot's name.
 	Names map[string]map[string]string

@@ -51,6 +51,7 @@ func WritePDF(w io.Writer, r *Report, l PDFLocalizer) error {
 	p.lines(l.T("table.category"), r.Categories, true, false)
 	p.lines(l.T("section.characteristics"), r.Characteristics, true, false)
 	p.territory(r)
+	p.categories(r)
 	p.details(r)
 	d.Heading(1, l.T("section.notes"))
 	for _, k := range []string{"section.causes", "section.measures", "section.proposals"} {
@@ -219,4 +220,70 @@ func (p pdfWriter) details(r *Report) {
 		p.d.Heading(1, l.T("offences.by_article"))
 		table(l.T("table.article"), d.Articles, func(x Line) string { return l.Tf("article.offence", x.Key) }, nil)
 	}
+}
+
+// categories lays out the mahalla categories of the period's run.
+func (p pdfWriter) categories(r *Report) {
+	l := p.l
+	p.d.Heading(2, l.T("territory.categories"))
+	c := r.Mahallas
+	if c == nil {
+		p.d.Note(l.T("table.no_data"))
+		return
+	}
+	p.d.KeyValues([][2]string{
+		{l.T("mahalla_category.red"), l.Int(int64(c.Red))},
+		{l.T("mahalla_category.yellow"), l.Int(int64(c.Yellow))},
+		{l.T("mahalla_category.green"), l.Int(int64(c.Green))},
+		{l.T("cover.policy_version"), c.PolicyName + " " + c.PolicyVersion},
+	})
+	t := pdfdoc.Table{Columns: []pdfdoc.Column{{Title: l.T("territory.transitions"), Width: 4}, {Title: l.T("table.count"), Width: 1, Align: pdfdoc.AlignRight}}}
+	for _, x := range c.Transitions {
+		t.Rows = append(t.Rows, []string{transitionLabel(l, l.Tf, x.Transition), l.Int(int64(x.Mahallas))})
+	}
+	p.d.Table(t)
+	names := func(ms []MahallaLine) string {
+		if len(ms) == 0 {
+			return "—"
+		}
+		out := ""
+		for i, m := range ms {
+			if i > 0 {
+				out += ", "
+			}
+			out += r.name(m.Code, l.Language(), m.Name)
+		}
+		return out
+	}
+	p.d.KeyValues([][2]string{
+		{l.T("territory.red_5_years"), names(c.RedFiveYears)},
+		{l.T("territory.red_3_years"), names(c.RedThreeYears)},
+	})
+	p.d.Heading(3, l.T("territory.top_mahallas"))
+	top := pdfdoc.Table{Columns: []pdfdoc.Column{
+		{Title: l.T("table.mahalla"), Width: 2.2},
+		{Title: l.T("table.mahalla_category"), Width: 1},
+		{Title: l.T("table.transition"), Width: 1.4},
+		{Title: l.T("table.reasons"), Width: 5},
+	}}
+	for _, m := range c.Top {
+		top.Rows = append(top.Rows, []string{r.name(m.Code, l.Language(), m.Name), l.T("mahalla_category." + string(m.Category)),
+			transitionLabel(l, l.Tf, m.Transition), p.grounds(m)})
+	}
+	p.d.Table(top)
+}
+
+// grounds is the rule that decided a mahalla's category and its fired
+// indicators, in the report's language.
+func (p pdfWriter) grounds(m MahallaLine) string {
+	l := p.l
+	out := l.T("reason." + m.Rule)
+	for _, f := range m.Fired {
+		thr := "—"
+		if f.Threshold != nil {
+			thr = l.Decimal(*f.Threshold, 1)
+		}
+		out += "; " + l.Tf("reason.indicator_fired", l.T("indicator."+f.Name), l.Decimal(f.Value, 1), thr)
+	}
+	return out
 }

@@ -236,6 +236,17 @@ func sheetsOf(r *Report, l Localizer) []sheet {
 			append(append([]any{l.T("headline.injured")}, figureCells(d.Injured)...), nil))
 		out = append(out, acc, period("offences.by_article", d.Articles, func(x Line) string { return x.Key }))
 	}
+	if c := r.Mahallas; c != nil {
+		sh := sheet{name: "territory.categories", header: []string{l.T("table.mahalla"), l.T("table.code"),
+			l.T("table.mahalla_category"), l.T("table.transition"), l.T("table.score"), l.T("table.reasons")}}
+		for _, m := range c.Top {
+			sh.rows = append(sh.rows, []any{r.name(m.Code, l.Language(), m.Name), m.Code, l.T("mahalla_category." + string(m.Category)),
+				m.Transition, decimalCell{&m.Score}, l.T("reason." + m.Rule)})
+		}
+		sh.rows = append(sh.rows, []any{}, []any{l.T("mahalla_category.red"), nil, c.Red},
+			[]any{l.T("mahalla_category.yellow"), nil, c.Yellow}, []any{l.T("mahalla_category.green"), nil, c.Green})
+		out = append(out, sh)
+	}
 	if len(r.Children) > 0 {
 		h := []string{l.T("table.rank"), l.T("table.unit"), l.T("table.code")}
 		h = append(h, figureHeader(l, "table.reporting_period")...)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/crimemap/crimemap/i18n"
 	"github.com/crimemap/crimemap/report"
+	"github.com/crimemap/crimemap/store"
 )
 
 // reportBytes is the estimated memory of building one report (the figures,
@@ -68,6 +69,11 @@ func (s *Server) handleReport(w http.ResponseWriter, r *http.Request) error {
 		}
 		if err := rep.AddDetails(r.Context(), s.cfg.Store); err != nil {
 			return err
+		}
+		if rs, ok := s.cfg.Store.(store.RunStore); ok {
+			if err := rep.AddCategories(r.Context(), rs, snap); err != nil {
+				return err
+			}
 		}
 	}
 	var buf bytes.Buffer

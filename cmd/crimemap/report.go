@@ -12,6 +12,7 @@ import (
 	"github.com/crimemap/crimemap/analytics"
 	"github.com/crimemap/crimemap/i18n"
 	"github.com/crimemap/crimemap/report"
+	"github.com/crimemap/crimemap/store"
 )
 
 // cmdReport writes the periodic review of a territory as PDF or XLSX.
@@ -75,6 +76,11 @@ func cmdReport(ctx context.Context, env *environment, args []string) error {
 	}
 	if err := r.AddDetails(ctx, st); err != nil {
 		return err
+	}
+	if rs, ok := st.(store.RunStore); ok {
+		if err := r.AddCategories(ctx, rs, snap); err != nil {
+			return err
+		}
 	}
 	var buf bytes.Buffer
 	l := report.Locale{C: cat, Lang: lang}
