@@ -117,6 +117,8 @@ type Report struct {
 	// Details are the figures the store keeps beyond the snapshot (killed
 	// and injured, vehicles, articles): nil until AddDetails.
 	Details *Details
+	// Figures are the data of the charts.
+	Figures *Figures
 	// Mahallas are the mahalla categories of the period's classification
 	// run: nil until AddCategories, and without a run.
 	Mahallas *Categories
@@ -166,6 +168,9 @@ func Build(ctx context.Context, snap *analytics.Snapshot, o Options) (*Report, e
 		return nil, err
 	}
 	if err := b.children(); err != nil {
+		return nil, err
+	}
+	if err := b.figures(); err != nil {
 		return nil, err
 	}
 	return r, nil

@@ -96,6 +96,29 @@ func TestBuildAgainstEvents(t *testing.T) {
 			}
 		}
 		crimes := r.Headline[0].Period.Count
+		// The charts show the same numbers: the months of the period add up
+		// to its crimes, and so does the weekday x hour grid.
+		f := r.Figures
+		if len(f.Months) != report.SeriesMonths || len(f.LastYearOf) != report.SeriesMonths {
+			t.Fatalf("%d months", len(f.Months))
+		}
+		var inPeriod, grid int64
+		for i, m := range f.MonthStarts {
+			if !m.Before(p.From) && m.Before(p.To) {
+				inPeriod += f.Months[i]
+			}
+		}
+		for d := range f.WeekHour {
+			for h := range f.WeekHour[d] {
+				grid += f.WeekHour[d][h]
+			}
+		}
+		if inPeriod != crimes || grid != crimes {
+			t.Errorf("%s %s: months of the period %d, grid %d, crimes %d", tc.unit, tc.period, inPeriod, grid, crimes)
+		}
+		if !f.MonthStarts[len(f.MonthStarts)-1].Before(p.To) || f.MonthStarts[len(f.MonthStarts)-1].AddDate(0, 1, 0).Before(p.To) {
+			t.Errorf("the series ends %s, the period %s", f.MonthStarts[len(f.MonthStarts)-1], p.To)
+		}
 		var sev int64
 		for _, l := range r.Severity {
 			sev += l.Period.Count
