@@ -48,6 +48,8 @@ type Categories struct {
 	Transitions                 []TransitionCount
 	RedThreeYears, RedFiveYears []MahallaLine
 	Top                         []MahallaLine
+	// All are every mahalla of the territory, worst first (the map).
+	All []MahallaLine
 }
 
 // TransitionCount counts the mahallas of one change of category
@@ -120,6 +122,7 @@ func (r *Report) AddCategories(ctx context.Context, src RunSource, snap *analyti
 	slices.SortFunc(all, func(x, y MahallaLine) int {
 		return cmp.Or(cmp.Compare(rank(x), rank(y)), cmp.Compare(y.Score, x.Score), cmp.Compare(x.Code, y.Code))
 	})
+	c.All = all
 	c.Top = all[:min(len(all), TopMahallas)]
 	r.Mahallas = c
 	return nil

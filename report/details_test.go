@@ -108,6 +108,20 @@ func TestDetailsFromStore(t *testing.T) {
 			t.Errorf("top mahallas not worst first: %+v", c.Top)
 		}
 	}
+	if err := r.AddMaps(ctx, st, w.snap); err != nil {
+		t.Fatal(err)
+	}
+	mp := r.Maps
+	coloured := 0
+	for _, a := range mp.Mahallas {
+		if a.Category != "" {
+			coloured++
+		}
+	}
+	if len(mp.Outline) == 0 || len(mp.Mahallas) != inRegion || coloured != inRegion || (len(mp.Hot) == 0 && mp.HotNote == "") || mp.HotRes != 7 {
+		t.Errorf("maps: outline %d parts, %d mahallas (%d coloured) of %d, %d hot cells at res %d, note %q",
+			len(mp.Outline), len(mp.Mahallas), coloured, inRegion, len(mp.Hot), mp.HotRes, mp.HotNote)
+	}
 	// With the details, every language's PDF and XLSX still use only keys
 	// its catalogue has, and name the territory in that language.
 	cat, err := i18n.Load()

@@ -119,6 +119,8 @@ type Report struct {
 	Details *Details
 	// Figures are the data of the charts.
 	Figures *Figures
+	// Maps are the data of the maps: nil until AddMaps.
+	Maps *Maps
 	// Mahallas are the mahalla categories of the period's classification
 	// run: nil until AddCategories, and without a run.
 	Mahallas *Categories
