@@ -53,6 +53,9 @@ func WritePDF(w io.Writer, r *Report, l PDFLocalizer) error {
 	p.territory(r)
 	p.categories(r)
 	p.details(r)
+	if err := p.figures(r); err != nil {
+		return fmt.Errorf("report pdf: %w", err)
+	}
 	d.Heading(1, l.T("section.notes"))
 	for _, k := range []string{"section.causes", "section.measures", "section.proposals"} {
 		d.EmptySection(l.T(k), 6)

@@ -84,6 +84,14 @@ func TestPDFHeadlineReadsBack(t *testing.T) {
 	if !strings.Contains(text, r.Unit.Name) || !strings.Contains(text, "page 1 of") {
 		t.Errorf("cover or page label missing:\n%.600s", text)
 	}
+	// The charts are drawn in: pdfimages lists the series and the grid.
+	imgs, err := exec.Command(needTool(t, "pdfimages"), "-list", path).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(strings.Split(strings.TrimSpace(string(imgs)), "\n")) - 2; n < 2 {
+		t.Errorf("pdfimages lists %d images, want the two charts:\n%s", n, imgs)
+	}
 	fonts, err := exec.Command(pdffonts, path).Output()
 	if err != nil {
 		t.Fatal(err)

@@ -75,6 +75,9 @@ func (s *Server) handleReport(w http.ResponseWriter, r *http.Request) error {
 				return err
 			}
 		}
+		if err := rep.AddMaps(r.Context(), s.cfg.Store, snap); err != nil {
+			return err
+		}
 	}
 	var buf bytes.Buffer
 	l := report.Locale{C: s.catalogues, Lang: lang}

@@ -82,6 +82,9 @@ func cmdReport(ctx context.Context, env *environment, args []string) error {
 			return err
 		}
 	}
+	if err := r.AddMaps(ctx, st, snap); err != nil {
+		return err
+	}
 	var buf bytes.Buffer
 	l := report.Locale{C: cat, Lang: lang}
 	if *format == "pdf" {

@@ -82,3 +82,14 @@ func fontBytes(f face) ([]byte, error) {
 	}
 	return b, nil
 }
+
+// TTF returns the TrueType file of DejaVu Sans (bold or regular), the face
+// the documents embed, so that figures drawn as images (report/draw) are
+// set in the same face.
+func TTF(bold bool) ([]byte, error) {
+	name := "fonts/DejaVuSans.ttf"
+	if bold {
+		name = "fonts/DejaVuSans-Bold.ttf"
+	}
+	return fontFS.ReadFile(name)
+}
