@@ -55,3 +55,26 @@ func TestReportsEndpoint(t *testing.T) {
 		t.Errorf("open period: %d %s", status, body)
 	}
 }
+
+// TestLabelsEndpoint: the map's words in each language from the reports'
+// catalogue; a bad language is 400 naming lang.
+func TestLabelsEndpoint(t *testing.T) {
+	ts, _, _ := newAnalyticsServer(t)
+	var got struct {
+		Lang   string
+		Labels map[string]string
+	}
+	status, _, body := getPublic(t, ts.URL+"/v1/labels?lang=kk")
+	if status != 200 || json.Unmarshal(body, &got) != nil || got.Lang != "kk" {
+		t.Fatalf("%d %.200s", status, body)
+	}
+	if got.Labels["kind.crime"] == "" || got.Labels["mahalla_category.red"] == "" || got.Labels["hotspot.hot_99"] == "" {
+		t.Errorf("labels missing: %d labels", len(got.Labels))
+	}
+	if _, ok := got.Labels["report.title"]; ok {
+		t.Error("report wording in the map's labels")
+	}
+	if status, _, _ := getPublic(t, ts.URL+"/v1/labels?lang=xx"); status != 400 {
+		t.Errorf("bad lang: %d", status)
+	}
+}

@@ -160,6 +160,7 @@ func (s *Server) routes() chi.Router {
 	r.Get("/styles/default.json", s.errorHandler(s.handleStyle))
 	r.Route("/v1", func(r chi.Router) {
 		r.Get("/units", s.handleUnits)
+		r.Get("/labels", s.errorHandler(s.handleLabels))
 		r.Get("/units/{code}", s.handleUnit)
 		r.With(s.requireRole(RoleAnalyst, "/v1/events (raw events)")).Get("/events", s.handleEvents)
 		r.With(s.requireRole(RoleAnalyst, "/v1/reports (exact figures)")).Get("/reports", s.errorHandler(s.handleReport))
