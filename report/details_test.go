@@ -1,7 +1,6 @@
 package report_test
 
 import (
-	"bytes"
 	"context"
 	"strings"
 	"testing"
@@ -11,7 +10,6 @@ import (
 	"github.com/crimemap/crimemap/analytics/classify"
 	"github.com/crimemap/crimemap/i18n"
 	"github.com/crimemap/crimemap/ingest/demo"
-	"github.com/crimemap/crimemap/report"
 	"github.com/crimemap/crimemap/store/sqlite"
 	"github.com/paulmach/orb"
 )
@@ -129,18 +127,6 @@ func TestDetailsFromStore(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, lang := range i18n.Langs() {
-		rec := recorder{Locale: report.Locale{C: cat, Lang: lang}, keys: map[string]bool{}}
-		var pdf, xlsx bytes.Buffer
-		if err := report.WritePDF(&pdf, r, rec); err != nil {
-			t.Fatal(err)
-		}
-		if err := report.WriteXLSX(&xlsx, r, rec); err != nil {
-			t.Fatal(err)
-		}
-		for k := range rec.keys {
-			if _, ok := cat.Lookup(lang, k); !ok {
-				t.Errorf("%s: key %q not in the catalogue", lang, k)
-			}
-		}
+		writeChecked(t, cat, lang, r)
 	}
 }

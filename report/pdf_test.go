@@ -135,19 +135,7 @@ func TestReportsInEveryLanguage(t *testing.T) {
 		}
 	}
 	for _, lang := range i18n.Langs() {
-		rec := recorder{Locale: report.Locale{C: cat, Lang: lang}, keys: map[string]bool{}}
-		var pdf, xlsx bytes.Buffer
-		if err := report.WritePDF(&pdf, r, rec); err != nil {
-			t.Fatal(err)
-		}
-		if err := report.WriteXLSX(&xlsx, r, rec); err != nil {
-			t.Fatal(err)
-		}
-		for k := range rec.keys {
-			if _, ok := cat.Lookup(lang, k); !ok {
-				t.Errorf("%s: key %q not in the catalogue", lang, k)
-			}
-		}
+		rec, pdf := writeChecked(t, cat, lang, r)
 		path := filepath.Join(art, "report-"+string(lang)+".pdf")
 		if err := os.WriteFile(path, pdf.Bytes(), 0o644); err != nil {
 			t.Fatal(err)
@@ -178,4 +166,25 @@ func TestReportsInEveryLanguage(t *testing.T) {
 		}
 	}
 	t.Logf("PDFs and page-1 PNGs in %s", art)
+}
+
+// writeChecked writes r as PDF and XLSX in lang and checks every key the
+// writers asked for is in lang's catalogue; it returns the locale used and
+// the PDF.
+func writeChecked(t *testing.T, cat *i18n.Catalogues, lang i18n.Lang, r *report.Report) (recorder, bytes.Buffer) {
+	t.Helper()
+	rec := recorder{Locale: report.Locale{C: cat, Lang: lang}, keys: map[string]bool{}}
+	var pdf, xlsx bytes.Buffer
+	if err := report.WritePDF(&pdf, r, rec); err != nil {
+		t.Fatal(err)
+	}
+	if err := report.WriteXLSX(&xlsx, r, rec); err != nil {
+		t.Fatal(err)
+	}
+	for k := range rec.keys {
+		if _, ok := cat.Lookup(lang, k); !ok {
+			t.Errorf("%s: key %q not in the catalogue", lang, k)
+		}
+	}
+	return rec, pdf
 }
