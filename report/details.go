@@ -157,3 +157,18 @@ func (r *Report) name(code, lang, fallback string) string {
 	}
 	return fallback
 }
+
+// AddLate counts the events of the report's territory and period that the
+// store first recorded after the period ended: registered late, they make
+// the period's figures preliminary (events stored before recording times
+// were kept are not counted).
+func (r *Report) AddLate(ctx context.Context, src EventSource) error {
+	page, err := src.Events(ctx, store.EventQuery{From: r.Period.From, To: r.Period.To, Unit: r.Unit.Code,
+		RecordedAfter: r.Period.To, Limit: 1})
+	if err != nil {
+		return fmt.Errorf("report late registrations: %w", err)
+	}
+	n := int64(page.Total)
+	r.Late = &n
+	return nil
+}

@@ -43,6 +43,18 @@ func TestDetailsFromStore(t *testing.T) {
 	if err := r.AddNames(ctx, st); err != nil {
 		t.Fatal(err)
 	}
+	// Everything was stored now, long after 2026-Q2 ended: every event of
+	// the period in the region counts as registered late.
+	if err := r.AddLate(ctx, st); err != nil {
+		t.Fatal(err)
+	}
+	var inPeriod int64
+	for _, l := range r.Headline {
+		inPeriod += l.Period.Count
+	}
+	if r.Late == nil || *r.Late != inPeriod {
+		t.Errorf("late registrations %v, want all %d events of the period", r.Late, inPeriod)
+	}
 	sum := func(p analytics.Period) (killed, injured, accidents, offences int64) {
 		for i := range w.events {
 			e := &w.events[i]

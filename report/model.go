@@ -114,6 +114,9 @@ type Report struct {
 	Children   []UnitLine
 	Changes    Change
 
+	// Late counts the period's events recorded after it ended (nil until
+	// AddLate).
+	Late *int64
 	// Details are the figures the store keeps beyond the snapshot (killed
 	// and injured, vehicles, articles): nil until AddDetails.
 	Details *Details

@@ -88,6 +88,9 @@ func (p pdfWriter) cover(r *Report) {
 		{l.T("cover.data_as_of"), l.Date(r.BuiltAt)},
 		{l.T("cover.snapshot"), fmt.Sprintf("%d / %d", r.Snapshot, r.DataVersion)},
 	})
+	if r.Late != nil {
+		p.d.KeyValues([][2]string{{l.T("cover.late_registrations"), l.Int(*r.Late)}})
+	}
 	p.d.Note(l.T("cover.preliminary"))
 }
 

@@ -190,6 +190,9 @@ func sheetsOf(r *Report, l Localizer) []sheet {
 		{l.T("cover.data_as_of"), l.Date(r.BuiltAt)},
 		{l.T("cover.snapshot"), fmt.Sprintf("%d / %d", r.Snapshot, r.DataVersion)},
 	}}
+	if r.Late != nil {
+		cover.rows = append(cover.rows, []any{l.T("cover.late_registrations"), *r.Late})
+	}
 	lines := func(name string, ls []Line, withShare, withRate bool) sheet {
 		h := append([]string{l.T("table.indicator")}, figureHeader(l, "table.reporting_period")...)
 		h = append(h, figureHeader(l, "table.cumulative")...)

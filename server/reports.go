@@ -67,6 +67,9 @@ func (s *Server) handleReport(w http.ResponseWriter, r *http.Request) error {
 		if err := rep.AddNames(r.Context(), s.cfg.Store); err != nil {
 			return err
 		}
+		if err := rep.AddLate(r.Context(), s.cfg.Store); err != nil {
+			return err
+		}
 		if err := rep.AddDetails(r.Context(), s.cfg.Store); err != nil {
 			return err
 		}

@@ -96,6 +96,10 @@ type EventQuery struct {
 	BBox *orb.Bound
 	// Unit keeps events in the unit of that code at any level.
 	Unit string
+	// RecordedAfter, when set, keeps the events the store first recorded
+	// after this instant (events stored before it kept recording times
+	// never match): the period's late registrations.
+	RecordedAfter time.Time
 	// Limit caps the page (default 100, maximum 10000); Offset skips.
 	Limit, Offset int
 }

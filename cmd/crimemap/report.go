@@ -74,6 +74,9 @@ func cmdReport(ctx context.Context, env *environment, args []string) error {
 	if err := r.AddNames(ctx, st); err != nil {
 		return err
 	}
+	if err := r.AddLate(ctx, st); err != nil {
+		return err
+	}
 	if err := r.AddDetails(ctx, st); err != nil {
 		return err
 	}

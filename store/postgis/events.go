@@ -348,6 +348,9 @@ func (s *Store) Events(ctx context.Context, q store.EventQuery) (store.EventPage
 		// The expression of the events_units GIN index.
 		w.add("ARRAY[region_code, district_code, mahalla_code] @> ARRAY[$%d::text]", q.Unit)
 	}
+	if !q.RecordedAfter.IsZero() {
+		w.add("recorded_at > $%d", q.RecordedAfter)
+	}
 	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
 	if err != nil {
 		return page, fmt.Errorf("postgis events: %w", translate(ctx, err))

@@ -34,7 +34,7 @@ import (
 const FileName = "crimemap.db"
 
 // chunkRows is how many events one multi-row insert statement carries
-// (17 parameters each, well under SQLite's 32766 limit).
+// (20 parameters each, well under SQLite's 32766 limit).
 const chunkRows = 256
 
 // busyTimeoutMS is how long a connection waits for another's write lock.
@@ -354,12 +354,12 @@ const nEventCols = 19
 func insertEvents(n int, skipExisting bool) string {
 	var b strings.Builder
 	b.Grow(60 + len(eventCols) + n*36)
-	b.WriteString("INSERT OR FAIL INTO events (" + eventCols + ") VALUES ")
+	b.WriteString("INSERT OR FAIL INTO events (" + eventCols + ", recorded_at) VALUES ")
 	for i := range n {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		b.WriteString("(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
+		b.WriteString("(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
 	}
 	if skipExisting {
 		b.WriteString(" ON CONFLICT (kind, source_id) DO NOTHING")
@@ -756,10 +756,13 @@ type eventWriter struct {
 	upd     *sql.Stmt
 	args    []any
 	pending []int32
+	// recorded is the recorded_at of the events this writer inserts (Unix
+	// microseconds): one instant per PutEvents.
+	recorded int64
 }
 
 func newEventWriter(ctx context.Context, tx *sql.Tx) *eventWriter {
-	return &eventWriter{ctx: ctx, tx: tx, args: make([]any, 0, chunkRows*nEventCols)}
+	return &eventWriter{ctx: ctx, tx: tx, args: make([]any, 0, chunkRows*(nEventCols+1)), recorded: time.Now().UnixMicro()}
 }
 
 func (w *eventWriter) close() {
@@ -779,6 +782,7 @@ func (w *eventWriter) insert(events []analytics.Event, skipExisting bool) (int, 
 		if w.args, err = appendEventArgs(w.args, &events[i]); err != nil {
 			return 0, err
 		}
+		w.args = append(w.args, w.recorded)
 	}
 	return w.exec(len(events), skipExisting)
 }
@@ -829,6 +833,7 @@ func (w *eventWriter) write(events []analytics.Event, state []uint8) (store.Resu
 			if w.args, err = appendEventArgs(w.args, &events[i]); err != nil {
 				return err
 			}
+			w.args = append(w.args, w.recorded)
 		}
 		n, err := w.exec(len(w.pending), false)
 		res.Inserted += n
@@ -954,6 +959,10 @@ func (s *Store) Events(ctx context.Context, q store.EventQuery) (store.EventPage
 	if q.Unit != "" {
 		where = append(where, "(region_code = ? OR district_code = ? OR mahalla_code = ?)")
 		args = append(args, q.Unit, q.Unit, q.Unit)
+	}
+	if !q.RecordedAfter.IsZero() {
+		where = append(where, "recorded_at > ?")
+		args = append(args, q.RecordedAfter.UnixMicro())
 	}
 	cond := ""
 	if len(where) > 0 {

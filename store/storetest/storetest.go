@@ -53,6 +53,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"EventsAtomic", testEventsAtomic},
 		{"EventsQuery", testEventsQuery},
 		{"EventsPaging", testEventsPaging},
+		{"EventsRecordedAfter", testEventsRecordedAfter},
 		{"ScanEvents", testScanEvents},
 		{"Counts", testCounts},
 		{"DataVersion", testDataVersion},
@@ -744,5 +745,39 @@ func testCanceled(t *testing.T, s store.Store) {
 		t.Fatal(err)
 	} else if n := c.Events[analytics.KindCrime] + c.Events[analytics.KindAccident] + c.Events[analytics.KindOffence]; n != 1 && n != 20001 {
 		t.Errorf("after deadline: %d events, want 1 (rolled back) or 20001 (committed)", n)
+	}
+}
+
+// testEventsRecordedAfter: RecordedAfter keeps the events first recorded
+// after an instant; an update of an event keeps its recording time.
+func testEventsRecordedAfter(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	first := SyntheticEvents(300, 41)
+	if _, err := s.PutEvents(ctx, first); err != nil {
+		t.Fatal(err)
+	}
+	// Clocks of the process and of a database server may differ a little:
+	// the second batch comes well after the cut.
+	time.Sleep(500 * time.Millisecond)
+	cut := time.Now()
+	time.Sleep(500 * time.Millisecond)
+	second := SyntheticEvents(500, 42)[300:]
+	changed := slices.Clone(first[:50])
+	for i := range changed {
+		changed[i].Injured += 7
+	}
+	if _, err := s.PutEvents(ctx, append(second, changed...)); err != nil {
+		t.Fatal(err)
+	}
+	page, err := s.Events(ctx, store.EventQuery{RecordedAfter: cut, Limit: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if page.Total != len(second) {
+		t.Errorf("recorded after the cut: %d events, want the %d of the second put (updates keep their time)", page.Total, len(second))
+	}
+	all, err := s.Events(ctx, store.EventQuery{RecordedAfter: cut.Add(-time.Hour), Limit: 1})
+	if err != nil || all.Total != len(first)+len(second) {
+		t.Errorf("recorded in the last hour: %d, %v; want %d", all.Total, err, len(first)+len(second))
 	}
 }
