@@ -80,8 +80,8 @@ type UnitLine struct {
 	Rank int
 }
 
-// Change counts the child units by how their crimes changed against last
-// year: none in either period, fell, held, rose.
+// Change counts mahallas by how their crimes changed against last year:
+// none in either period, fell, held, rose.
 type Change struct {
 	NoCrime, Fell, Held, Rose int
 }
@@ -109,7 +109,8 @@ type Report struct {
 	Characteristics []Line
 	// ChildLevel and Children: the territory table of crimes (districts of
 	// a region, mahallas of a district; none for a mahalla), highest rate
-	// first; Changes summarises them.
+	// first. Changes counts the territory's mahallas by how their crimes
+	// changed: none, fell, held, rose.
 	ChildLevel geo.Level
 	Children   []UnitLine
 	Changes    Change
@@ -312,6 +313,9 @@ func (b *builder) structure() error {
 // children fills the territory table: crimes of every child unit, ranked
 // by rate, and how many fell, held or rose.
 func (b *builder) children() error {
+	if err := b.mahallaChanges(); err != nil {
+		return err
+	}
 	switch b.r.Unit.Level {
 	case geo.LevelRegion:
 		b.r.ChildLevel = geo.LevelDistrict
@@ -328,16 +332,6 @@ func (b *builder) children() error {
 	for _, row := range st.Rows {
 		ul := UnitLine{Code: row.Unit, Name: row.Name, Population: row.Population, Period: figure(row), Rate: b.rate(row.Count, row.Population)}
 		b.r.Children = append(b.r.Children, ul)
-		switch f := ul.Period; {
-		case f.Count == 0 && f.Base == 0:
-			b.r.Changes.NoCrime++
-		case f.Diff < 0:
-			b.r.Changes.Fell++
-		case f.Diff == 0:
-			b.r.Changes.Held++
-		default:
-			b.r.Changes.Rose++
-		}
 	}
 	slices.SortStableFunc(b.r.Children, func(x, y UnitLine) int {
 		switch {
@@ -355,6 +349,30 @@ func (b *builder) children() error {
 		if b.r.Children[i].Rate != nil {
 			rank++
 			b.r.Children[i].Rank = rank
+		}
+	}
+	return nil
+}
+
+// mahallaChanges counts the territory's mahallas by how their crimes
+// changed against the same period of last year (at any territory level:
+// the review counts mahallas).
+func (b *builder) mahallaChanges() error {
+	st, err := b.snap.Stats(analytics.StatsQuery{Period: b.r.Period, Level: geo.LevelMahalla, CompareLastYear: true,
+		Filter: analytics.Filter{Unit: b.o.Unit, Kinds: []analytics.Kind{analytics.KindCrime}}})
+	if err != nil {
+		return fmt.Errorf("report: mahallas: %w", err)
+	}
+	for _, row := range st.Rows {
+		switch f := figure(row); {
+		case f.Count == 0 && f.Base == 0:
+			b.r.Changes.NoCrime++
+		case f.Diff < 0:
+			b.r.Changes.Fell++
+		case f.Diff == 0:
+			b.r.Changes.Held++
+		default:
+			b.r.Changes.Rose++
 		}
 	}
 	return nil

@@ -91,6 +91,9 @@ func (p pdfWriter) cover(r *Report) {
 	if r.Late != nil {
 		p.d.KeyValues([][2]string{{l.T("cover.late_registrations"), l.Int(*r.Late)}})
 	}
+	if c := r.Mahallas; c != nil {
+		p.d.KeyValues([][2]string{{l.T("cover.policy_version"), c.PolicyName + " " + c.PolicyVersion}})
+	}
 	p.d.Note(l.T("cover.preliminary"))
 }
 

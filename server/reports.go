@@ -39,6 +39,10 @@ func (s *Server) handleReport(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	rateBase, err := q.intRange("rate_base", report.DefaultRateBase, 1, 10_000_000)
+	if err != nil {
+		return err
+	}
 	if exact, err := s.exactFor(r.Context(), unit); err != nil {
 		return err
 	} else if !exact {
@@ -56,7 +60,7 @@ func (s *Server) handleReport(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	defer release()
-	rep, err := report.Build(r.Context(), snap, report.Options{Period: per, Unit: unit, Location: s.cfg.Location, Now: s.cfg.Now()})
+	rep, err := report.Build(r.Context(), snap, report.Options{Period: per, Unit: unit, Location: s.cfg.Location, Now: s.cfg.Now(), RateBase: float64(rateBase)})
 	if err != nil {
 		if errors.Is(err, report.ErrReport) {
 			return &ParamError{Param: "period or unit", Value: per.Label + " " + unit, Allowed: "a closed month, quarter, half or year and a region, district or mahalla", Err: err}

@@ -25,6 +25,7 @@ func cmdReport(ctx context.Context, env *environment, args []string) error {
 	format := fs.String("format", "pdf", "pdf or xlsx")
 	outFlag := fs.String("o", "", "output file (default report-UNIT-PERIOD-LANG.FORMAT in the current directory)")
 	tz := fs.String("tz", envOr(env, "CRIMEMAP_TZ", "Asia/Tashkent"), "zone periods are cut in (env CRIMEMAP_TZ)")
+	rateBase := fs.Float64("rate-base", report.DefaultRateBase, "rates are per this many residents")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -37,6 +38,9 @@ func cmdReport(ctx context.Context, env *environment, args []string) error {
 	lang, err := i18n.Parse(*langFlag)
 	if err != nil {
 		return usageError(env, "report: --lang: %v", err)
+	}
+	if *rateBase <= 0 {
+		return usageError(env, "report: --rate-base %v: want a positive number of residents", *rateBase)
 	}
 	if *format != "pdf" && *format != "xlsx" {
 		return usageError(env, "report: --format %q: want pdf or xlsx", *format)
@@ -67,7 +71,7 @@ func cmdReport(ctx context.Context, env *environment, args []string) error {
 	if err != nil {
 		return err
 	}
-	r, err := report.Build(ctx, snap, report.Options{Period: per, Unit: *unit, Location: loc, Now: time.Now()})
+	r, err := report.Build(ctx, snap, report.Options{Period: per, Unit: *unit, Location: loc, Now: time.Now(), RateBase: *rateBase})
 	if err != nil {
 		return err
 	}
