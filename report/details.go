@@ -30,8 +30,10 @@ type UnitSource interface {
 
 // Details are the store's figures of a report.
 type Details struct {
-	// Killed and Injured in road accidents (period against last year).
-	Killed, Injured Figure
+	// Killed and Injured in road accidents (period against last year), and
+	// the same from 1 January.
+	Killed, Injured       Figure
+	KilledYTD, InjuredYTD Figure
 	// Vehicles: road accidents by vehicle type ("vehicle.<type>"), most
 	// first; Key "vehicle.unknown" for accidents without one.
 	Vehicles []Line
@@ -86,11 +88,46 @@ func (r *Report) AddDetails(ctx context.Context, src EventSource) error {
 	if err != nil {
 		return err
 	}
-	d := &Details{Killed: compare(tNow.killed, tLast.killed), Injured: compare(tNow.injured, tLast.injured)}
-	d.Vehicles = linesOf(vNow, vLast, "vehicle.")
-	d.Articles = linesOf(aNow, aLast, "")
+	// The same from 1 January (a year period is its own year to date).
+	vYTD, tYTD, aYTD := vNow, tNow, aNow
+	vYTDLast, tYTDLast, aYTDLast := vLast, tLast, aLast
+	if r.YTD != r.Period {
+		if vYTD, tYTD, err = count(analytics.KindAccident, r.YTD, vehicle); err != nil {
+			return err
+		}
+		if vYTDLast, tYTDLast, err = count(analytics.KindAccident, r.YTDLast, vehicle); err != nil {
+			return err
+		}
+		if aYTD, _, err = count(analytics.KindOffence, r.YTD, article); err != nil {
+			return err
+		}
+		if aYTDLast, _, err = count(analytics.KindOffence, r.YTDLast, article); err != nil {
+			return err
+		}
+	}
+	d := &Details{Killed: compare(tNow.killed, tLast.killed), Injured: compare(tNow.injured, tLast.injured),
+		KilledYTD: compare(tYTD.killed, tYTDLast.killed), InjuredYTD: compare(tYTD.injured, tYTDLast.injured)}
+	d.Vehicles = withYTD(linesOf(vNow, vLast, "vehicle."), linesOf(vYTD, vYTDLast, "vehicle."))
+	d.Articles = withYTD(linesOf(aNow, aLast, ""), linesOf(aYTD, aYTDLast, ""))
 	r.Details = d
 	return nil
+}
+
+// withYTD sets each line's YTD from the year-to-date lines of the same key
+// (keys only seen since January are added at the end).
+func withYTD(period, ytd []Line) []Line {
+	at := make(map[string]int, len(period))
+	for i, l := range period {
+		at[l.Key] = i
+	}
+	for _, y := range ytd {
+		if i, ok := at[y.Key]; ok {
+			period[i].YTD = y.Period
+			continue
+		}
+		period = append(period, Line{Key: y.Key, YTD: y.Period})
+	}
+	return period
 }
 
 // linesOf compares two tallies key by key, most in the period first.

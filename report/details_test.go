@@ -74,6 +74,11 @@ func TestDetailsFromStore(t *testing.T) {
 	}
 	k, i, acc, off := sum(r.Period)
 	kl, il, _, _ := sum(r.LastYear)
+	ky, iy, _, _ := sum(r.YTD)
+	kyl, iyl, _, _ := sum(r.YTDLast)
+	if d := r.Details; d.KilledYTD.Count != ky || d.KilledYTD.Base != kyl || d.InjuredYTD.Count != iy || d.InjuredYTD.Base != iyl {
+		t.Errorf("from 1 January: killed %+v injured %+v; want %d/%d, %d/%d", d.KilledYTD, d.InjuredYTD, ky, kyl, iy, iyl)
+	}
 	d := r.Details
 	if d.Killed.Count != k || d.Killed.Base != kl || d.Injured.Count != i || d.Injured.Base != il {
 		t.Errorf("killed %+v injured %+v; want %d/%d, %d/%d", d.Killed, d.Injured, k, kl, i, il)

@@ -208,6 +208,7 @@ func (p pdfWriter) details(r *Report) {
 	p.d.Heading(1, l.T("section.road_accidents"))
 	table := func(first string, ls []Line, label func(Line) string, extra [][]string) {
 		cols := append([]pdfdoc.Column{{Title: first, Width: 3}}, p.figColumns(l.T("table.reporting_period"))...)
+		cols = append(cols, p.figColumns(l.T("table.cumulative"))...)
 		cols = append(cols, pdfdoc.Column{Title: l.T("table.share"), Width: 0.9, Align: pdfdoc.AlignRight})
 		t := pdfdoc.Table{Columns: cols}
 		for _, x := range ls {
@@ -215,14 +216,15 @@ func (p pdfWriter) details(r *Report) {
 			if x.Share != nil {
 				s = l.Decimal(100**x.Share, 1)
 			}
-			t.Rows = append(t.Rows, append(append([]string{label(x)}, p.fig(x.Period)...), s))
+			row := append(append([]string{label(x)}, p.fig(x.Period)...), p.fig(x.YTD)...)
+			t.Rows = append(t.Rows, append(row, s))
 		}
 		t.Rows = append(t.Rows, extra...)
 		p.d.Table(t)
 	}
 	cas := [][]string{
-		append(append([]string{l.T("headline.killed")}, p.fig(d.Killed)...), ""),
-		append(append([]string{l.T("headline.injured")}, p.fig(d.Injured)...), ""),
+		append(append(append([]string{l.T("headline.killed")}, p.fig(d.Killed)...), p.fig(d.KilledYTD)...), ""),
+		append(append(append([]string{l.T("headline.injured")}, p.fig(d.Injured)...), p.fig(d.InjuredYTD)...), ""),
 	}
 	table(l.T("table.vehicle"), d.Vehicles, func(x Line) string { return l.T(x.Key) }, cas)
 	if len(d.Articles) > 0 {

@@ -225,18 +225,19 @@ func sheetsOf(r *Report, l Localizer) []sheet {
 	if d := r.Details; d != nil {
 		period := func(name string, ls []Line, label func(Line) string) sheet {
 			h := append([]string{l.T(name)}, figureHeader(l, "table.reporting_period")...)
+			h = append(h, figureHeader(l, "table.cumulative")...)
 			h = append(h, l.T("table.share"))
 			sh := sheet{name: name, header: h}
 			for _, x := range ls {
-				row := append([]any{label(x)}, figureCells(x.Period)...)
+				row := append(append([]any{label(x)}, figureCells(x.Period)...), figureCells(x.YTD)...)
 				sh.rows = append(sh.rows, append(row, percentCell{x.Share}))
 			}
 			return sh
 		}
 		acc := period("section.road_accidents", d.Vehicles, func(x Line) string { return l.T(x.Key) })
 		acc.rows = append(acc.rows,
-			append(append([]any{l.T("headline.killed")}, figureCells(d.Killed)...), nil),
-			append(append([]any{l.T("headline.injured")}, figureCells(d.Injured)...), nil))
+			append(append(append([]any{l.T("headline.killed")}, figureCells(d.Killed)...), figureCells(d.KilledYTD)...), nil),
+			append(append(append([]any{l.T("headline.injured")}, figureCells(d.Injured)...), figureCells(d.InjuredYTD)...), nil))
 		out = append(out, acc, period("offences.by_article", d.Articles, func(x Line) string { return x.Key }))
 	}
 	if c := r.Mahallas; c != nil {
