@@ -40,7 +40,13 @@ type Details struct {
 	// Articles: administrative offences by article, most first
 	// (Key is the article number).
 	Articles []Line
+	// CrimeArticles: the TopArticles Criminal Code articles of the
+	// period's crimes, most first, with their share (Key: the article).
+	CrimeArticles []Line
 }
+
+// TopArticles is how many crime articles the structure lists.
+const TopArticles = 10
 
 // AddDetails fills r.Details from src.
 func (r *Report) AddDetails(ctx context.Context, src EventSource) error {
@@ -88,6 +94,14 @@ func (r *Report) AddDetails(ctx context.Context, src EventSource) error {
 	if err != nil {
 		return err
 	}
+	cNow, _, err := count(analytics.KindCrime, r.Period, article)
+	if err != nil {
+		return err
+	}
+	cLast, _, err := count(analytics.KindCrime, r.LastYear, article)
+	if err != nil {
+		return err
+	}
 	// The same from 1 January (a year period is its own year to date).
 	vYTD, tYTD, aYTD := vNow, tNow, aNow
 	vYTDLast, tYTDLast, aYTDLast := vLast, tLast, aLast
@@ -107,7 +121,17 @@ func (r *Report) AddDetails(ctx context.Context, src EventSource) error {
 	}
 	d := &Details{Killed: compare(tNow.killed, tLast.killed), Injured: compare(tNow.injured, tLast.injured),
 		KilledYTD: compare(tYTD.killed, tYTDLast.killed), InjuredYTD: compare(tYTD.injured, tYTDLast.injured)}
+	// Scooters and mopeds are always shown (the review watches them), even
+	// at zero.
+	for _, v := range []string{"scooter", "electric_scooter", "moped"} {
+		vNow[v] += 0
+		vLast[v] += 0
+	}
 	d.Vehicles = withYTD(linesOf(vNow, vLast, "vehicle."), linesOf(vYTD, vYTDLast, "vehicle."))
+	d.CrimeArticles = linesOf(cNow, cLast, "")
+	if len(d.CrimeArticles) > TopArticles {
+		d.CrimeArticles = d.CrimeArticles[:TopArticles]
+	}
 	d.Articles = withYTD(linesOf(aNow, aLast, ""), linesOf(aYTD, aYTDLast, ""))
 	r.Details = d
 	return nil

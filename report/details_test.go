@@ -10,6 +10,7 @@ import (
 	"github.com/crimemap/crimemap/analytics/classify"
 	"github.com/crimemap/crimemap/i18n"
 	"github.com/crimemap/crimemap/ingest/demo"
+	"github.com/crimemap/crimemap/report"
 	"github.com/crimemap/crimemap/store/sqlite"
 	"github.com/paulmach/orb"
 )
@@ -92,6 +93,16 @@ func TestDetailsFromStore(t *testing.T) {
 	}
 	if vs != acc || as > off || acc == 0 || off == 0 {
 		t.Errorf("vehicles sum %d of %d accidents, articles %d of %d offences", vs, acc, as, off)
+	}
+	has := map[string]bool{}
+	for _, v := range d.Vehicles {
+		has[v.Key] = true
+	}
+	if !has["vehicle.scooter"] || !has["vehicle.moped"] {
+		t.Errorf("scooters and mopeds not shown: %v", has)
+	}
+	if len(d.CrimeArticles) == 0 || len(d.CrimeArticles) > report.TopArticles {
+		t.Errorf("%d crime articles", len(d.CrimeArticles))
 	}
 	if r.Names["1710"]["ru"] == "" {
 		t.Errorf("no Russian name for 1710: %v", r.Names["1710"])

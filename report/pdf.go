@@ -227,6 +227,10 @@ func (p pdfWriter) details(r *Report) {
 		append(append(append([]string{l.T("headline.injured")}, p.fig(d.Injured)...), p.fig(d.InjuredYTD)...), ""),
 	}
 	table(l.T("table.vehicle"), d.Vehicles, func(x Line) string { return l.T(x.Key) }, cas)
+	if len(d.CrimeArticles) > 0 {
+		p.d.Heading(1, l.T("structure.top_articles"))
+		table(l.T("table.article"), d.CrimeArticles, func(x Line) string { return l.Tf("article.crime", x.Key) }, nil)
+	}
 	if len(d.Articles) > 0 {
 		p.d.Heading(1, l.T("offences.by_article"))
 		table(l.T("table.article"), d.Articles, func(x Line) string { return l.Tf("article.offence", x.Key) }, nil)

@@ -238,7 +238,8 @@ func sheetsOf(r *Report, l Localizer) []sheet {
 		acc.rows = append(acc.rows,
 			append(append(append([]any{l.T("headline.killed")}, figureCells(d.Killed)...), figureCells(d.KilledYTD)...), nil),
 			append(append(append([]any{l.T("headline.injured")}, figureCells(d.Injured)...), figureCells(d.InjuredYTD)...), nil))
-		out = append(out, acc, period("offences.by_article", d.Articles, func(x Line) string { return x.Key }))
+		out = append(out, acc, period("structure.top_articles", d.CrimeArticles, func(x Line) string { return x.Key }),
+			period("offences.by_article", d.Articles, func(x Line) string { return x.Key }))
 	}
 	if c := r.Mahallas; c != nil {
 		sh := sheet{name: "territory.categories", header: []string{l.T("table.mahalla"), l.T("table.code"),

@@ -3,8 +3,13 @@ package server_test
 import (
 	"bytes"
 	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/crimemap/crimemap/i18n"
 
 	"github.com/crimemap/crimemap/server"
 	"github.com/xuri/excelize/v2"
@@ -76,5 +81,75 @@ func TestLabelsEndpoint(t *testing.T) {
 	}
 	if status, _, _ := getPublic(t, ts.URL+"/v1/labels?lang=xx"); status != 400 {
 		t.Errorf("bad lang: %d", status)
+	}
+}
+
+// TestReportHeadlineEqualsStats: in every language, pdftotext finds in the
+// report's PDF the headline figures the analyst's /v1/stats gives for the
+// same period and unit (each kind's count and the same period of last
+// year), formatted for the language.
+func TestReportHeadlineEqualsStats(t *testing.T) {
+	pdftotext, err := exec.LookPath("pdftotext")
+	if err != nil {
+		if os.Getenv("CRIMEMAP_REQUIRE_POPPLER") == "1" {
+			t.Fatal("pdftotext is required (poppler-utils)")
+		}
+		t.Skip("pdftotext not installed")
+	}
+	ts, _, _ := newAnalyticsServer(t)
+	status, _, body := get(t, ts.URL+"/v1/stats?level=region&unit=1710&period=2026-Q2&group=kind&compare=last_year")
+	var st struct {
+		Rows []struct {
+			Unit, Group string
+			Count       int64
+			LastYear    *struct{ Base int64 } `json:"last_year"`
+		}
+	}
+	if status != 200 || json.Unmarshal(body, &st) != nil || len(st.Rows) == 0 {
+		t.Fatalf("stats: %d %.300s", status, body)
+	}
+	cat, err := i18n.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	checked := 0
+	for _, row := range st.Rows {
+		if row.Unit == "1710" && row.LastYear != nil {
+			checked++
+		}
+	}
+	if checked != 3 {
+		t.Fatalf("stats: %d kinds of 1710 with last year, want 3: %.300s", checked, body)
+	}
+	for _, lang := range i18n.Langs() {
+		status, _, pdf := get(t, ts.URL+"/v1/reports?period=2026-Q2&unit=1710&lang="+string(lang))
+		if status != 200 {
+			t.Fatalf("%s: %d", lang, status)
+		}
+		path := filepath.Join(t.TempDir(), "r.pdf")
+		if err := os.WriteFile(path, pdf, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		out, err := exec.Command(pdftotext, "-layout", path, "-").Output()
+		if err != nil {
+			t.Fatal(err)
+		}
+		text := strings.ReplaceAll(string(out), "\u00a0", " ")
+		for _, row := range st.Rows {
+			if row.Unit != "1710" || row.LastYear == nil {
+				continue
+			}
+			label := strings.Fields(cat.T(lang, "kind."+row.Group))[0]
+			want := strings.ReplaceAll(cat.Int(lang, row.Count)+" "+cat.Int(lang, row.LastYear.Base), "\u00a0", " ")
+			found := false
+			for _, line := range strings.Split(text, "\n") {
+				if strings.Contains(line, label) && strings.Contains(strings.Join(strings.Fields(line), " "), want) {
+					found = true
+				}
+			}
+			if !found {
+				t.Errorf("%s: no line %q with the stats' %q", lang, label, want)
+			}
+		}
 	}
 }
