@@ -51,23 +51,44 @@ const TopArticles = 10
 // AddDetails fills r.Details from src.
 func (r *Report) AddDetails(ctx context.Context, src EventSource) error {
 	type tally struct{ killed, injured int64 }
-	count := func(kind analytics.Kind, p analytics.Period, by func(*analytics.Event) string) (map[string]int64, tally, error) {
-		out := map[string]int64{}
-		var t tally
+	type bucket struct {
+		p     analytics.Period
+		by    map[string]int64
+		tally tally
+	}
+	// One paged pass per kind over the span of its periods: each stored
+	// event is read once and counted in every period that holds it.
+	pass := func(kind analytics.Kind, by func(*analytics.Event) string, ps ...analytics.Period) ([]*bucket, error) {
+		bs := make([]*bucket, len(ps))
+		from, to := ps[0].From, ps[0].To
+		for i, p := range ps {
+			bs[i] = &bucket{p: p, by: map[string]int64{}}
+			if p.From.Before(from) {
+				from = p.From
+			}
+			if p.To.After(to) {
+				to = p.To
+			}
+		}
 		for offset := 0; ; {
-			page, err := src.Events(ctx, store.EventQuery{Kind: kind, From: p.From, To: p.To, Unit: r.Unit.Code, Limit: store.MaxLimit, Offset: offset})
+			page, err := src.Events(ctx, store.EventQuery{Kind: kind, From: from, To: to, Unit: r.Unit.Code, Limit: store.MaxLimit, Offset: offset})
 			if err != nil {
-				return nil, t, fmt.Errorf("report details: %w", err)
+				return nil, fmt.Errorf("report details: %w", err)
 			}
 			for i := range page.Events {
 				e := &page.Events[i]
-				out[by(e)]++
-				t.killed += int64(e.Killed)
-				t.injured += int64(e.Injured)
+				for _, b := range bs {
+					if e.OccurredAt.Before(b.p.From) || !e.OccurredAt.Before(b.p.To) {
+						continue
+					}
+					b.by[by(e)]++
+					b.tally.killed += int64(e.Killed)
+					b.tally.injured += int64(e.Injured)
+				}
 			}
 			offset += len(page.Events)
 			if len(page.Events) == 0 || offset >= page.Total {
-				return out, t, nil
+				return bs, nil
 			}
 		}
 	}
@@ -78,47 +99,22 @@ func (r *Report) AddDetails(ctx context.Context, src EventSource) error {
 		return e.Vehicle
 	}
 	article := func(e *analytics.Event) string { return e.Article }
-	vNow, tNow, err := count(analytics.KindAccident, r.Period, vehicle)
+	acc, err := pass(analytics.KindAccident, vehicle, r.Period, r.LastYear, r.YTD, r.YTDLast)
 	if err != nil {
 		return err
 	}
-	vLast, tLast, err := count(analytics.KindAccident, r.LastYear, vehicle)
+	off, err := pass(analytics.KindOffence, article, r.Period, r.LastYear, r.YTD, r.YTDLast)
 	if err != nil {
 		return err
 	}
-	aNow, _, err := count(analytics.KindOffence, r.Period, article)
+	crimes, err := pass(analytics.KindCrime, article, r.Period, r.LastYear)
 	if err != nil {
 		return err
 	}
-	aLast, _, err := count(analytics.KindOffence, r.LastYear, article)
-	if err != nil {
-		return err
-	}
-	cNow, _, err := count(analytics.KindCrime, r.Period, article)
-	if err != nil {
-		return err
-	}
-	cLast, _, err := count(analytics.KindCrime, r.LastYear, article)
-	if err != nil {
-		return err
-	}
-	// The same from 1 January (a year period is its own year to date).
-	vYTD, tYTD, aYTD := vNow, tNow, aNow
-	vYTDLast, tYTDLast, aYTDLast := vLast, tLast, aLast
-	if r.YTD != r.Period {
-		if vYTD, tYTD, err = count(analytics.KindAccident, r.YTD, vehicle); err != nil {
-			return err
-		}
-		if vYTDLast, tYTDLast, err = count(analytics.KindAccident, r.YTDLast, vehicle); err != nil {
-			return err
-		}
-		if aYTD, _, err = count(analytics.KindOffence, r.YTD, article); err != nil {
-			return err
-		}
-		if aYTDLast, _, err = count(analytics.KindOffence, r.YTDLast, article); err != nil {
-			return err
-		}
-	}
+	vNow, vLast, vYTD, vYTDLast := acc[0].by, acc[1].by, acc[2].by, acc[3].by
+	tNow, tLast, tYTD, tYTDLast := acc[0].tally, acc[1].tally, acc[2].tally, acc[3].tally
+	aNow, aLast, aYTD, aYTDLast := off[0].by, off[1].by, off[2].by, off[3].by
+	cNow, cLast := crimes[0].by, crimes[1].by
 	d := &Details{Killed: compare(tNow.killed, tLast.killed), Injured: compare(tNow.injured, tLast.injured),
 		KilledYTD: compare(tYTD.killed, tYTDLast.killed), InjuredYTD: compare(tYTD.injured, tYTDLast.injured)}
 	// Scooters and mopeds are always shown (the review watches them), even

@@ -67,10 +67,16 @@ func cmdReport(ctx context.Context, env *environment, args []string) error {
 		return err
 	}
 	defer st.Close()
+	phase := time.Now()
+	took := func(what string) {
+		log.Debug("report", "phase", what, "took", time.Since(phase).Round(time.Millisecond))
+		phase = time.Now()
+	}
 	snap, err := storeSnapshot(ctx, st)
 	if err != nil {
 		return err
 	}
+	took("snapshot")
 	r, err := report.Build(ctx, snap, report.Options{Period: per, Unit: *unit, Location: loc, Now: time.Now(), RateBase: *rateBase})
 	if err != nil {
 		return err
@@ -81,9 +87,11 @@ func cmdReport(ctx context.Context, env *environment, args []string) error {
 	if err := r.AddLate(ctx, st); err != nil {
 		return err
 	}
+	took("late")
 	if err := r.AddDetails(ctx, st); err != nil {
 		return err
 	}
+	took("details")
 	if rs, ok := st.(store.RunStore); ok {
 		if err := r.AddCategories(ctx, rs, snap); err != nil {
 			return err
@@ -92,6 +100,7 @@ func cmdReport(ctx context.Context, env *environment, args []string) error {
 	if err := r.AddMaps(ctx, st, snap); err != nil {
 		return err
 	}
+	took("maps")
 	var buf bytes.Buffer
 	l := report.Locale{C: cat, Lang: lang}
 	if *format == "pdf" {
@@ -102,6 +111,7 @@ func cmdReport(ctx context.Context, env *environment, args []string) error {
 	if err != nil {
 		return err
 	}
+	took("write " + *format)
 	if err := writeFileAtomic(out, buf.Bytes()); err != nil {
 		return err
 	}

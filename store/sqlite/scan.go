@@ -61,7 +61,7 @@ func (s *Store) ScanEvents(ctx context.Context, fn func(*analytics.Event) error)
 		// SQLite gives no snapshot of a WAL without frames (a database
 		// checkpointed and closed by its last writer): read on the one
 		// connection, which is consistent, only slower.
-		s.log.Info("sqlite scan events: no shared read snapshot (an empty WAL), scanning on one connection", "err", err)
+		s.log.Debug("sqlite scan events: no shared read snapshot (an empty WAL), scanning on one connection", "err", err)
 		conns = conns[:1]
 	}
 	n := int64(len(conns))

@@ -19,7 +19,7 @@ type warnings struct {
 	msg []string
 }
 
-func (w *warnings) Enabled(_ context.Context, l slog.Level) bool { return l >= slog.LevelInfo }
+func (w *warnings) Enabled(_ context.Context, l slog.Level) bool { return l >= slog.LevelDebug }
 func (w *warnings) Handle(_ context.Context, r slog.Record) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
