@@ -38,6 +38,14 @@ const (
 	// analytics/disclose: a cell's key is the sum of its events' keys, so
 	// the same events always get the same perturbation.
 	ColRecordKey = "record_key"
+	// ColKilled, ColInjured, ColVehicle and ColArticle are what a report
+	// needs beyond the maps and queries: the killed and injured of a road
+	// accident (saturating at 65,535), its vehicle type and the article of a
+	// crime or offence (both dictionary-encoded; "" none).
+	ColKilled  = "killed"
+	ColInjured = "injured"
+	ColVehicle = "vehicle"
+	ColArticle = "article"
 )
 
 // UnitInfo is one row of a snapshot's unit table. The region, district and
@@ -82,6 +90,12 @@ type Snapshot struct {
 	lon, lat []float32
 	levels   [3][]int32 // region, district, mahalla
 	rkey     []uint32
+	killed   []uint16
+	injured  []uint16
+	vehicle  []uint8  // index into vehicles
+	article  []uint16 // index into articles
+	vehicles []string // dictionary of the vehicle column ("" first)
+	articles []string // dictionary of the article column ("" first)
 	// cellExc[r-MinHexbinRes]: rows whose cell at res r < MaxHexbinRes is
 	// not the parent of their res-10 cell (see cells.go).
 	cellExc [MaxHexbinRes - MinHexbinRes]cellExceptions
@@ -298,6 +312,10 @@ func (s *Snapshot) bindColumns() {
 		s.levels[i] = r.Column(8 + i).(*array.Int32).Int32Values()
 	}
 	s.rkey = r.Column(11).(*array.Uint32).Uint32Values()
+	s.killed = r.Column(12).(*array.Uint16).Uint16Values()
+	s.injured = r.Column(13).(*array.Uint16).Uint16Values()
+	s.vehicle = r.Column(14).(*array.Dictionary).Indices().(*array.Uint8).Uint8Values()
+	s.article = r.Column(15).(*array.Dictionary).Indices().(*array.Uint16).Uint16Values()
 }
 
 // Columns are read-only views of a snapshot's typed columns, row i of each
@@ -316,12 +334,19 @@ type Columns struct {
 	Category []uint16
 	// RecordKey is each event's stable record key (see ColRecordKey).
 	RecordKey []uint32
+	// Killed and Injured of road accidents; Vehicle indexes into Vehicles
+	// and Article into Articles ("" at index 0: none).
+	Killed, Injured    []uint16
+	Vehicle            []uint8
+	Article            []uint16
+	Vehicles, Articles []string
 }
 
 // Columns returns the typed column views of s.
 func (s *Snapshot) Columns() Columns {
 	return Columns{Kind: s.kind, Severity: s.sev, Flags: s.flags, At: s.at, Cell: s.cell,
-		Region: s.levels[0], District: s.levels[1], Mahalla: s.levels[2], Category: s.cat, RecordKey: s.rkey}
+		Region: s.levels[0], District: s.levels[1], Mahalla: s.levels[2], Category: s.cat, RecordKey: s.rkey,
+		Killed: s.killed, Injured: s.injured, Vehicle: s.vehicle, Article: s.article, Vehicles: s.vehicles, Articles: s.articles}
 }
 
 // Rows returns the rows [lo, hi) with occurred_at in [from, to) (whole

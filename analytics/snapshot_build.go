@@ -172,6 +172,13 @@ type builder struct {
 	lon, lat []float32
 	levels   [3][]int32
 	rkey     []uint32
+	killed   []uint16
+	injured  []uint16
+	vehicle  []uint8
+	article  []uint16
+	// dictionaries of the vehicle and article columns ("" at index 0)
+	vehicles, articles     []string
+	vehicleIdx, articleIdx map[string]int
 	// exc: per resolution below MaxHexbinRes, the builder rows whose cell
 	// is not the parent of their res-10 cell.
 	exc [MaxHexbinRes - MinHexbinRes]cellExceptions
@@ -189,8 +196,12 @@ func newBuilder(units []geo.Unit, sizeHint int) *builder {
 	b := &builder{
 		units:    make([]UnitInfo, 0, len(units)),
 		unitIdx:  make(map[string]int32, len(units)),
-		catIdx:   make(map[string]uint16),
-		lastUnit: [3]int32{-1, -1, -1},
+		catIdx:     make(map[string]uint16),
+		lastUnit:   [3]int32{-1, -1, -1},
+		vehicles:   []string{""},
+		articles:   []string{""},
+		vehicleIdx: map[string]int{"": 0},
+		articleIdx: map[string]int{"": 0},
 	}
 	for i := range b.parent {
 		b.parent[i].and, b.parent[i].or = geo.ParentMasks(MaxHexbinRes, MinHexbinRes+i)
@@ -235,7 +246,29 @@ func (b *builder) grow(n int) {
 		b.levels[i] = slices.Grow(b.levels[i], n)
 	}
 	b.rkey = slices.Grow(b.rkey, n)
+	b.killed = slices.Grow(b.killed, n)
+	b.injured = slices.Grow(b.injured, n)
+	b.vehicle = slices.Grow(b.vehicle, n)
+	b.article = slices.Grow(b.article, n)
 }
+
+// dict returns name's index in a string dictionary, adding it (copied)
+// when new; it fails past max entries.
+func dict(name string, names *[]string, idx map[string]int, max int, what string) (int, error) {
+	if i, ok := idx[name]; ok {
+		return i, nil
+	}
+	if len(*names) >= max {
+		return 0, fmt.Errorf("%w: more than %d %ss", ErrBuild, max, what)
+	}
+	name = strings.Clone(name)
+	idx[name] = len(*names)
+	*names = append(*names, name)
+	return len(*names) - 1, nil
+}
+
+// sat16 is n clamped to 0..65535.
+func sat16(n int32) uint16 { return uint16(min(max(n, 0), math.MaxUint16)) }
 
 // levelOfSlot is the level of unit column slot.
 func levelOfSlot(slot int) geo.Level {
@@ -355,6 +388,18 @@ func (b *builder) add(e *Event) error {
 	b.levels[1] = append(b.levels[1], d)
 	b.levels[2] = append(b.levels[2], m)
 	b.rkey = append(b.rkey, RecordKey(e.Kind, e.SourceID))
+	vi, err := dict(e.Vehicle, &b.vehicles, b.vehicleIdx, math.MaxUint8+1, "vehicle type")
+	if err != nil {
+		return err
+	}
+	ai, err := dict(e.Article, &b.articles, b.articleIdx, math.MaxUint16+1, "article")
+	if err != nil {
+		return err
+	}
+	b.killed = append(b.killed, sat16(e.Killed))
+	b.injured = append(b.injured, sat16(e.Injured))
+	b.vehicle = append(b.vehicle, uint8(vi))
+	b.article = append(b.article, uint16(ai))
 	return nil
 }
 
@@ -464,6 +509,10 @@ func (b *builder) finish(version uint64, dataVersion int64) *Snapshot {
 		b.lon = gather(b.lon, perm)
 		b.lat = gather(b.lat, perm)
 		b.rkey = gather(b.rkey, perm)
+		b.killed = gather(b.killed, perm)
+		b.injured = gather(b.injured, perm)
+		b.vehicle = gather(b.vehicle, perm)
+		b.article = gather(b.article, perm)
 	}
 	for i := range b.levels {
 		b.levels[i] = gatherUnits(b.levels[i], perm, remap)
@@ -487,7 +536,12 @@ func (b *builder) finish(version uint64, dataVersion int64) *Snapshot {
 	for i := range b.levels {
 		cols = append(cols, primitive(arrow.PrimitiveTypes.Int32, n, arrow.Int32Traits.CastToBytes(b.levels[i])))
 	}
-	cols = append(cols, primitive(arrow.PrimitiveTypes.Uint32, n, arrow.Uint32Traits.CastToBytes(b.rkey)))
+	cols = append(cols, primitive(arrow.PrimitiveTypes.Uint32, n, arrow.Uint32Traits.CastToBytes(b.rkey)),
+		primitive(arrow.PrimitiveTypes.Uint16, n, arrow.Uint16Traits.CastToBytes(b.killed)),
+		primitive(arrow.PrimitiveTypes.Uint16, n, arrow.Uint16Traits.CastToBytes(b.injured)),
+		dictArray(arrow.PrimitiveTypes.Uint8, primitive(arrow.PrimitiveTypes.Uint8, n, arrow.Uint8Traits.CastToBytes(b.vehicle)), b.vehicles),
+		dictArray(arrow.PrimitiveTypes.Uint16, primitive(arrow.PrimitiveTypes.Uint16, n, arrow.Uint16Traits.CastToBytes(b.article)), b.articles))
+	s.vehicles, s.articles = b.vehicles, b.articles
 	s.record = array.NewRecordBatch(s.schema, cols, int64(n))
 	for _, c := range cols {
 		c.Release() // the record holds its own reference
@@ -514,6 +568,10 @@ func snapshotSchema() *arrow.Schema {
 		{Name: ColDistrict, Type: arrow.PrimitiveTypes.Int32, Metadata: unitMeta(geo.LevelDistrict)},
 		{Name: ColMahalla, Type: arrow.PrimitiveTypes.Int32, Metadata: unitMeta(geo.LevelMahalla)},
 		{Name: ColRecordKey, Type: arrow.PrimitiveTypes.Uint32},
+		{Name: ColKilled, Type: arrow.PrimitiveTypes.Uint16},
+		{Name: ColInjured, Type: arrow.PrimitiveTypes.Uint16},
+		{Name: ColVehicle, Type: &arrow.DictionaryType{IndexType: arrow.PrimitiveTypes.Uint8, ValueType: arrow.BinaryTypes.String}},
+		{Name: ColArticle, Type: &arrow.DictionaryType{IndexType: arrow.PrimitiveTypes.Uint16, ValueType: arrow.BinaryTypes.String}},
 	}, nil)
 }
 
@@ -524,8 +582,17 @@ func primitive(dt arrow.DataType, n int, values []byte) arrow.Array {
 	return array.MakeFromData(d)
 }
 
-// categoryArray builds the dictionary-encoded category column.
-func categoryArray(idx []uint16, dict []string) arrow.Array {
+// dictArray builds a dictionary-encoded string column from its index
+// array (released here) and dictionary.
+func dictArray(indexType arrow.DataType, indices arrow.Array, dict []string) arrow.Array {
+	defer indices.Release()
+	values := stringArray(dict)
+	defer values.Release()
+	return array.NewDictionaryArray(&arrow.DictionaryType{IndexType: indexType, ValueType: arrow.BinaryTypes.String}, indices, values)
+}
+
+// stringArray is dict as an Arrow string array.
+func stringArray(dict []string) arrow.Array {
 	offsets := make([]int32, len(dict)+1)
 	var sb strings.Builder
 	for i, c := range dict {
@@ -535,11 +602,12 @@ func categoryArray(idx []uint16, dict []string) arrow.Array {
 	dd := array.NewData(arrow.BinaryTypes.String, len(dict),
 		[]*memory.Buffer{nil, memory.NewBufferBytes(arrow.Int32Traits.CastToBytes(offsets)), memory.NewBufferBytes([]byte(sb.String()))}, nil, 0, 0)
 	defer dd.Release()
-	values := array.MakeFromData(dd)
-	defer values.Release()
-	indices := primitive(arrow.PrimitiveTypes.Uint16, len(idx), arrow.Uint16Traits.CastToBytes(idx))
-	defer indices.Release()
-	return array.NewDictionaryArray(&arrow.DictionaryType{IndexType: arrow.PrimitiveTypes.Uint16, ValueType: arrow.BinaryTypes.String}, indices, values)
+	return array.MakeFromData(dd)
+}
+
+// categoryArray builds the dictionary-encoded category column.
+func categoryArray(idx []uint16, dict []string) arrow.Array {
+	return dictArray(arrow.PrimitiveTypes.Uint16, primitive(arrow.PrimitiveTypes.Uint16, len(idx), arrow.Uint16Traits.CastToBytes(idx)), dict)
 }
 
 // sortPerm returns the permutation that sorts at stably, or nil when at

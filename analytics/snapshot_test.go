@@ -137,7 +137,7 @@ func TestSnapshotColumns(t *testing.T) {
 		t.Errorf("BytesPerEvent = %.1f", b)
 	}
 	rec := s.Record()
-	if rec.NumRows() != int64(len(es)) || !rec.Schema().Equal(s.Schema()) || rec.NumCols() != 12 {
+	if rec.NumRows() != int64(len(es)) || !rec.Schema().Equal(s.Schema()) || rec.NumCols() != 16 {
 		t.Fatalf("record %d rows %d cols", rec.NumRows(), rec.NumCols())
 	}
 	at := rec.Column(4).(*array.Timestamp).TimestampValues()

@@ -11,13 +11,12 @@ import (
 	"github.com/crimemap/crimemap/store"
 )
 
-// The figures the snapshot does not keep (it holds what every map and
-// query needs, in ~50 bytes an event): the killed and injured of road
-// accidents, their vehicle types and the articles of administrative
-// offences. AddDetails reads them from the store's events of the
-// territory, for the period and the same period of last year.
+// The report's figures of the snapshot's report columns: the killed and
+// injured of road accidents, their vehicle types and the articles of
+// crimes and administrative offences, for the period and from 1 January,
+// each against the same span of last year.
 
-// EventSource pages stored events; store.Store satisfies it.
+// EventSource pages stored events (AddLate); store.Store satisfies it.
 type EventSource interface {
 	Events(ctx context.Context, q store.EventQuery) (store.EventPage, error)
 }
@@ -48,89 +47,93 @@ type Details struct {
 // TopArticles is how many crime articles the structure lists.
 const TopArticles = 10
 
-// AddDetails fills r.Details from src.
-func (r *Report) AddDetails(ctx context.Context, src EventSource) error {
+// details fills r.Details from the snapshot's killed, injured, vehicle and
+// article columns: one pass over the rows of the span of the periods.
+func (b *builder) details() error {
+	r := b.r
+	cols := b.snap.Columns()
+	idx, _, _ := b.snap.Unit(b.o.Unit)
+	units := unitColumn(cols, r.Unit.Level)
 	type tally struct{ killed, injured int64 }
 	type bucket struct {
-		p     analytics.Period
-		by    map[string]int64
-		tally tally
+		from, to int64 // Unix seconds, [from, to)
+		acc      map[string]int64
+		off      map[string]int64
+		crime    map[string]int64
+		tally    tally
 	}
-	// One paged pass per kind over the span of its periods: each stored
-	// event is read once and counted in every period that holds it.
-	pass := func(kind analytics.Kind, by func(*analytics.Event) string, ps ...analytics.Period) ([]*bucket, error) {
-		bs := make([]*bucket, len(ps))
-		from, to := ps[0].From, ps[0].To
-		for i, p := range ps {
-			bs[i] = &bucket{p: p, by: map[string]int64{}}
-			if p.From.Before(from) {
-				from = p.From
-			}
-			if p.To.After(to) {
-				to = p.To
+	ps := []analytics.Period{r.Period, r.LastYear, r.YTD, r.YTDLast}
+	bs := make([]*bucket, len(ps))
+	lo, hi := ps[0].From, ps[0].To
+	for i, p := range ps {
+		bs[i] = &bucket{from: p.From.Unix(), to: p.To.Unix(), acc: map[string]int64{}, off: map[string]int64{}, crime: map[string]int64{}}
+		if p.From.Before(lo) {
+			lo = p.From
+		}
+		if p.To.After(hi) {
+			hi = p.To
+		}
+	}
+	from, to := b.snap.Rows(lo, hi)
+	for row := from; row < to; row++ {
+		if row&0xFFFF == 0 {
+			if err := b.ctx.Err(); err != nil {
+				return fmt.Errorf("report details: %w", err)
 			}
 		}
-		for offset := 0; ; {
-			page, err := src.Events(ctx, store.EventQuery{Kind: kind, From: from, To: to, Unit: r.Unit.Code, Limit: store.MaxLimit, Offset: offset})
-			if err != nil {
-				return nil, fmt.Errorf("report details: %w", err)
+		if units[row] != idx {
+			continue
+		}
+		at := cols.At[row]
+		kind := analytics.Kind(cols.Kind[row])
+		for _, bk := range bs {
+			if at < bk.from || at >= bk.to {
+				continue
 			}
-			for i := range page.Events {
-				e := &page.Events[i]
-				for _, b := range bs {
-					if e.OccurredAt.Before(b.p.From) || !e.OccurredAt.Before(b.p.To) {
-						continue
-					}
-					b.by[by(e)]++
-					b.tally.killed += int64(e.Killed)
-					b.tally.injured += int64(e.Injured)
+			switch kind {
+			case analytics.KindAccident:
+				v := cols.Vehicles[cols.Vehicle[row]]
+				if v == "" {
+					v = "unknown"
 				}
-			}
-			offset += len(page.Events)
-			if len(page.Events) == 0 || offset >= page.Total {
-				return bs, nil
+				bk.acc[v]++
+				bk.tally.killed += int64(cols.Killed[row])
+				bk.tally.injured += int64(cols.Injured[row])
+			case analytics.KindOffence:
+				bk.off[cols.Articles[cols.Article[row]]]++
+			case analytics.KindCrime:
+				bk.crime[cols.Articles[cols.Article[row]]]++
 			}
 		}
 	}
-	vehicle := func(e *analytics.Event) string {
-		if e.Vehicle == "" {
-			return "unknown"
-		}
-		return e.Vehicle
-	}
-	article := func(e *analytics.Event) string { return e.Article }
-	acc, err := pass(analytics.KindAccident, vehicle, r.Period, r.LastYear, r.YTD, r.YTDLast)
-	if err != nil {
-		return err
-	}
-	off, err := pass(analytics.KindOffence, article, r.Period, r.LastYear, r.YTD, r.YTDLast)
-	if err != nil {
-		return err
-	}
-	crimes, err := pass(analytics.KindCrime, article, r.Period, r.LastYear)
-	if err != nil {
-		return err
-	}
-	vNow, vLast, vYTD, vYTDLast := acc[0].by, acc[1].by, acc[2].by, acc[3].by
-	tNow, tLast, tYTD, tYTDLast := acc[0].tally, acc[1].tally, acc[2].tally, acc[3].tally
-	aNow, aLast, aYTD, aYTDLast := off[0].by, off[1].by, off[2].by, off[3].by
-	cNow, cLast := crimes[0].by, crimes[1].by
-	d := &Details{Killed: compare(tNow.killed, tLast.killed), Injured: compare(tNow.injured, tLast.injured),
-		KilledYTD: compare(tYTD.killed, tYTDLast.killed), InjuredYTD: compare(tYTD.injured, tYTDLast.injured)}
+	now, last, ytd, ytdLast := bs[0], bs[1], bs[2], bs[3]
+	d := &Details{Killed: compare(now.tally.killed, last.tally.killed), Injured: compare(now.tally.injured, last.tally.injured),
+		KilledYTD: compare(ytd.tally.killed, ytdLast.tally.killed), InjuredYTD: compare(ytd.tally.injured, ytdLast.tally.injured)}
 	// Scooters and mopeds are always shown (the review watches them), even
 	// at zero.
 	for _, v := range []string{"scooter", "electric_scooter", "moped"} {
-		vNow[v] += 0
-		vLast[v] += 0
+		now.acc[v] += 0
+		last.acc[v] += 0
 	}
-	d.Vehicles = withYTD(linesOf(vNow, vLast, "vehicle."), linesOf(vYTD, vYTDLast, "vehicle."))
-	d.CrimeArticles = linesOf(cNow, cLast, "")
+	d.Vehicles = withYTD(linesOf(now.acc, last.acc, "vehicle."), linesOf(ytd.acc, ytdLast.acc, "vehicle."))
+	d.Articles = withYTD(linesOf(now.off, last.off, ""), linesOf(ytd.off, ytdLast.off, ""))
+	d.CrimeArticles = linesOf(now.crime, last.crime, "")
 	if len(d.CrimeArticles) > TopArticles {
 		d.CrimeArticles = d.CrimeArticles[:TopArticles]
 	}
-	d.Articles = withYTD(linesOf(aNow, aLast, ""), linesOf(aYTD, aYTDLast, ""))
 	r.Details = d
 	return nil
+}
+
+// unitColumn is the snapshot's unit column of level.
+func unitColumn(cols analytics.Columns, level geo.Level) []int32 {
+	switch level {
+	case geo.LevelRegion:
+		return cols.Region
+	case geo.LevelDistrict:
+		return cols.District
+	}
+	return cols.Mahalla
 }
 
 // withYTD sets each line's YTD from the year-to-date lines of the same key

@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/crimemap/crimemap/analytics"
-	"github.com/crimemap/crimemap/geo"
 )
 
 // The figures' data: what the charts and maps of the report draw. They are
@@ -54,15 +53,7 @@ func (b *builder) figures() error {
 	// the snapshot's columns (events without a location count too).
 	idx, u, _ := b.snap.Unit(b.o.Unit)
 	cols := b.snap.Columns()
-	var units []int32
-	switch u.Level {
-	case geo.LevelRegion:
-		units = cols.Region
-	case geo.LevelDistrict:
-		units = cols.District
-	default:
-		units = cols.Mahalla
-	}
+	units := unitColumn(cols, u.Level)
 	lo, hi := b.snap.Rows(r.Period.From, r.Period.To)
 	for row := lo; row < hi; row++ {
 		if analytics.Kind(cols.Kind[row]) != analytics.KindCrime || units[row] != idx {

@@ -118,8 +118,7 @@ type Report struct {
 	// Late counts the period's events recorded after it ended (nil until
 	// AddLate).
 	Late *int64
-	// Details are the figures the store keeps beyond the snapshot (killed
-	// and injured, vehicles, articles): nil until AddDetails.
+	// Details are the killed and injured, vehicles and articles.
 	Details *Details
 	// Figures are the data of the charts.
 	Figures *Figures
@@ -177,6 +176,9 @@ func Build(ctx context.Context, snap *analytics.Snapshot, o Options) (*Report, e
 		return nil, err
 	}
 	if err := b.figures(); err != nil {
+		return nil, err
+	}
+	if err := b.details(); err != nil {
 		return nil, err
 	}
 	return r, nil

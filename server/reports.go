@@ -74,9 +74,6 @@ func (s *Server) handleReport(w http.ResponseWriter, r *http.Request) error {
 		if err := rep.AddLate(r.Context(), s.cfg.Store); err != nil {
 			return err
 		}
-		if err := rep.AddDetails(r.Context(), s.cfg.Store); err != nil {
-			return err
-		}
 		if rs, ok := s.cfg.Store.(store.RunStore); ok {
 			if err := rep.AddCategories(r.Context(), rs, snap); err != nil {
 				return err

@@ -88,10 +88,6 @@ func cmdReport(ctx context.Context, env *environment, args []string) error {
 		return err
 	}
 	took("late")
-	if err := r.AddDetails(ctx, st); err != nil {
-		return err
-	}
-	took("details")
 	if rs, ok := st.(store.RunStore); ok {
 		if err := r.AddCategories(ctx, rs, snap); err != nil {
 			return err
