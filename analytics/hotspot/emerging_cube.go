@@ -274,17 +274,7 @@ func spaceTimeGiStar(ctx context.Context, y []float64, space *Weights, steps int
 		return LocalG{}, fmt.Errorf("GiStar: %w", err)
 	}
 	nf := float64(nb)
-	var sum float64
-	for _, v := range y {
-		sum += v
-	}
-	mean := sum / nf
-	var ss float64
-	for _, v := range y {
-		d := v - mean
-		ss += d * d
-	}
-	s2 := ss / nf // population variance
+	mean, s2 := meanVariance(y)
 	res := LocalG{Z: make([]float64, nb), P: make([]float64, nb)}
 	cc := canceller{ctx: ctx}
 	for t := range steps {

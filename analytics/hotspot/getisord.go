@@ -28,17 +28,7 @@ func GiStar(ctx context.Context, y []float64, w *Weights) (LocalG, error) {
 		return LocalG{}, fmt.Errorf("GiStar: %w", err)
 	}
 	nf := float64(n)
-	var sum float64
-	for _, v := range y {
-		sum += v
-	}
-	mean := sum / nf
-	var ss float64
-	for _, v := range y {
-		d := v - mean
-		ss += d * d
-	}
-	s2 := ss / nf // population variance
+	mean, s2 := meanVariance(y)
 	res := LocalG{Z: make([]float64, n), P: make([]float64, n)}
 	cc := canceller{ctx: ctx}
 	for i := range n {
@@ -248,4 +238,21 @@ func twoSided(z float64) float64 {
 // upperTail is 1 - Phi(z).
 func upperTail(z float64) float64 {
 	return 0.5 * math.Erfc(z/math.Sqrt2)
+}
+
+// meanVariance returns the mean of y and its population variance (divided
+// by n, as Gi* uses it).
+func meanVariance(y []float64) (mean, variance float64) {
+	nf := float64(len(y))
+	var sum float64
+	for _, v := range y {
+		sum += v
+	}
+	mean = sum / nf
+	var ss float64
+	for _, v := range y {
+		d := v - mean
+		ss += d * d
+	}
+	return mean, ss / nf
 }
