@@ -194,8 +194,8 @@ type builder struct {
 
 func newBuilder(units []geo.Unit, sizeHint int) *builder {
 	b := &builder{
-		units:    make([]UnitInfo, 0, len(units)),
-		unitIdx:  make(map[string]int32, len(units)),
+		units:      make([]UnitInfo, 0, len(units)),
+		unitIdx:    make(map[string]int32, len(units)),
 		catIdx:     make(map[string]uint16),
 		lastUnit:   [3]int32{-1, -1, -1},
 		vehicles:   []string{""},
