@@ -221,6 +221,12 @@ func attackRunningPeriod(t *testing.T, s *attackServer, district attackUnit, mah
 	closed := fmt.Sprintf("%d-Q4", s.year)
 	expectRefused(t, s, "raw events without a token", "/v1/events?limit=1", "", http.StatusUnauthorized)
 	expectRefused(t, s, "events tile layer without a token", "/tiles/events/"+tile+".mvt?period="+closed, "", http.StatusUnauthorized)
+	// Reports carry exact figures; metrics show the service's load.
+	report := "/v1/reports?period=" + closed + "&unit=" + s.units[0].Code
+	expectRefused(t, s, "report without a token", report, "", http.StatusUnauthorized)
+	expectRefused(t, s, "report with a viewer token", report, s.viewer, http.StatusForbidden)
+	expectRefused(t, s, "metrics without a token", "/metrics", "", http.StatusUnauthorized)
+	expectRefused(t, s, "metrics with an analyst token", "/metrics", s.analyst, http.StatusForbidden)
 }
 
 // attackIntervals: every published interval of the year's stats tables
