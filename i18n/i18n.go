@@ -74,7 +74,9 @@ func Langs() []Lang {
 func (l Lang) String() string { return string(l) }
 
 // allowedTags lists the tags for error messages.
-func allowedTags() string {
+// Tags lists the six language tags, comma-separated, for messages that say
+// what is allowed.
+func Tags() string {
 	var tags []string
 	for _, l := range Langs() {
 		tags = append(tags, string(l))
@@ -99,7 +101,7 @@ func Parse(tag string) (Lang, error) {
 			return l, nil
 		}
 	}
-	return "", fmt.Errorf("language %q: %w (want one of %s)", tag, ErrUnknownLang, allowedTags())
+	return "", fmt.Errorf("language %q: %w (want one of %s)", tag, ErrUnknownLang, Tags())
 }
 
 //go:embed catalogues/*.json

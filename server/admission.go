@@ -101,13 +101,18 @@ func (c AdmissionConfig) Defaults() AdmissionConfig {
 	return c
 }
 
-// Refusal reasons (the label of the refusals metric and the errors').
+// Refusal reasons: the errors' and the values of the reason label of
+// crimemap_refusals_total. The label takes these constants only, so its
+// cardinality is fixed whatever the clients send.
 const (
-	refuseRate    = "rate_limit"  // 429: the client's rate
-	refuseQueue   = "queue_full"  // 503: every slot busy and the queue full
-	refuseWait    = "queue_wait"  // 503: waited QueueWait for a slot
-	refuseTooMuch = "over_budget" // 422: the estimate exceeds MaxRequestBytes
+	refuseRate    = "rate_limit" // 429: the client's rate
+	refuseQueue   = "queue_full" // 503: every slot busy and the queue full
+	refuseWait    = "queue_wait" // 503: waited QueueWait for a slot (and bytes)
+	refuseTooMuch = "too_large"  // 422: the estimate exceeds MaxRequestBytes
 )
+
+// refusalReasons lists every refusal reason.
+func refusalReasons() []string { return []string{refuseRate, refuseQueue, refuseWait, refuseTooMuch} }
 
 // admission holds the state of admission control for one Server.
 type admission struct {

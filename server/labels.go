@@ -21,7 +21,7 @@ func (s *Server) handleLabels(w http.ResponseWriter, r *http.Request) error {
 	}
 	lang, err := i18n.Parse(tag)
 	if err != nil {
-		return &ParamError{Param: "lang", Value: tag, Allowed: strings.Join(langTags(), ", "), Err: err}
+		return &ParamError{Param: "lang", Value: tag, Allowed: i18n.Tags(), Err: err}
 	}
 	if s.catalogues == nil {
 		return fmt.Errorf("message catalogues: %w", errUnavailable)

@@ -31,17 +31,6 @@ import (
 // --metrics-public` (Config.MetricsPublic) opens it to anyone, for a
 // scraper that cannot send a token; the port must then be firewalled.
 
-// Refusal reasons of heavy work, the values of the reason label of
-// crimemap_refusals_total. The label takes these constants only, so its
-// cardinality is fixed whatever the clients send.
-const (
-	refusalRateLimit  = "rate_limit"  // the client's rate limit (429)
-	refusalQueueFull  = "queue_full"  // the heavy pool and its queue are full (503)
-	refusalQueueWait  = "queue_wait"  // waited in the queue too long for a slot (503)
-	refusalOverBudget = "over_budget" // the memory budget cannot admit the estimate (503)
-	refusalTooLarge   = "too_large"   // the estimated cost exceeds the configured maximum (422)
-)
-
 // routeNone is the route label of requests answered without a matched
 // chi route: an unknown path at the top level, a method no route allows,
 // an invalid token, a CORS preflight.
@@ -105,12 +94,12 @@ func (s *Server) initMetrics() *metrics {
 		}),
 		refusals: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "crimemap_refusals_total",
-			Help: "Requests refused by admission control, by reason (rate_limit, queue_full, queue_wait, over_budget, too_large).",
+			Help: "Requests refused by admission control, by reason (rate_limit, queue_full, queue_wait, too_large).",
 		}, []string{"reason"}),
 	}
 	// Every reason shows from the first scrape (as 0), so rate() and
 	// alerts work before the first refusal.
-	for _, reason := range []string{refusalRateLimit, refusalQueueFull, refusalQueueWait, refusalOverBudget, refusalTooLarge} {
+	for _, reason := range refusalReasons() {
 		m.refusals.WithLabelValues(reason)
 	}
 	reg.MustRegister(

@@ -273,7 +273,7 @@ func TestMetrics(t *testing.T) {
 		t.Errorf("tile cache bytes %v of %v, want > 0 and within the bound", b, maxB)
 	}
 
-	for _, reason := range []string{refusalRateLimit, refusalQueueFull, refusalQueueWait, refusalOverBudget, refusalTooLarge} {
+	for _, reason := range refusalReasons() {
 		if got := value(t, fams, "crimemap_refusals_total", map[string]string{"reason": reason}); got != 0 {
 			t.Errorf("crimemap_refusals_total{reason=%q} = %v before any refusal", reason, got)
 		}
@@ -358,12 +358,12 @@ func TestMetricsCounting(t *testing.T) {
 	}
 	m.setHeavy(3, 1, 5<<20)
 	m.setHeavy(1, 1, 200) // absolute values, as admission reports them
-	m.refused(refusalQueueFull)
-	m.refused(refusalQueueFull)
-	m.refused(refusalTooLarge)
+	m.refused(refuseQueue)
+	m.refused(refuseQueue)
+	m.refused(refuseTooMuch)
 	var none *metrics // admission code needs no nil checks
 	none.setHeavy(1, 1, 1)
-	none.refused(refusalRateLimit)
+	none.refused(refuseRate)
 
 	fams, err := m.reg.Gather()
 	if err != nil {
@@ -387,9 +387,9 @@ func TestMetricsCounting(t *testing.T) {
 		{"crimemap_heavy_running", nil, 1},
 		{"crimemap_heavy_queued", nil, 1},
 		{"crimemap_heavy_bytes", nil, 200},
-		{"crimemap_refusals_total", map[string]string{"reason": refusalQueueFull}, 2},
-		{"crimemap_refusals_total", map[string]string{"reason": refusalTooLarge}, 1},
-		{"crimemap_refusals_total", map[string]string{"reason": refusalRateLimit}, 0},
+		{"crimemap_refusals_total", map[string]string{"reason": refuseQueue}, 2},
+		{"crimemap_refusals_total", map[string]string{"reason": refuseTooMuch}, 1},
+		{"crimemap_refusals_total", map[string]string{"reason": refuseRate}, 0},
 		{"crimemap_snapshot_loaded", nil, 0}, // no snapshot: no version, age or count
 	} {
 		if got := value(t, byName, c.name, c.labels); got != c.want {

@@ -33,7 +33,7 @@ func (s *Server) handleReport(w http.ResponseWriter, r *http.Request) error {
 	}
 	lang, err := i18n.Parse(cmp.Or(q.str("lang"), string(i18n.Uzbek)))
 	if err != nil {
-		return &ParamError{Param: "lang", Value: q.str("lang"), Allowed: strings.Join(langTags(), ", "), Err: err}
+		return &ParamError{Param: "lang", Value: q.str("lang"), Allowed: i18n.Tags(), Err: err}
 	}
 	format, err := q.oneOf("format", "pdf", "pdf", "xlsx")
 	if err != nil {
@@ -103,12 +103,4 @@ func (s *Server) handleReport(w http.ResponseWriter, r *http.Request) error {
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(buf.Bytes())
 	return nil
-}
-
-func langTags() []string {
-	var out []string
-	for _, l := range i18n.Langs() {
-		out = append(out, string(l))
-	}
-	return out
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/crimemap/crimemap/analytics"
@@ -21,7 +20,7 @@ func cmdReport(ctx context.Context, env *environment, args []string) error {
 	sf := env.addStoreFlags(fs)
 	periodFlag := fs.String("period", "", "a closed month, quarter, half or year: 2025-09, 2025-Q3, 2025-H1, 2025 (required)")
 	unit := fs.String("unit", "", "the code of a region, district or mahalla (required)")
-	langFlag := fs.String("lang", "uz", "language: "+langList())
+	langFlag := fs.String("lang", "uz", "language: "+i18n.Tags())
 	format := fs.String("format", "pdf", "pdf or xlsx")
 	outFlag := fs.String("o", "", "output file (default report-UNIT-PERIOD-LANG.FORMAT in the current directory)")
 	tz := fs.String("tz", envOr(env, "CRIMEMAP_TZ", "Asia/Tashkent"), "zone periods are cut in (env CRIMEMAP_TZ)")
@@ -113,15 +112,6 @@ func cmdReport(ctx context.Context, env *environment, args []string) error {
 	}
 	fmt.Fprintf(env.stdout, "%s: %s, %s (%s, %d bytes)\n", out, r.Unit.Name, per.Label, lang, buf.Len())
 	return nil
-}
-
-// langList lists the languages for the flags' help.
-func langList() string {
-	var s []string
-	for _, l := range i18n.Langs() {
-		s = append(s, string(l))
-	}
-	return strings.Join(s, ", ")
 }
 
 // writeFileAtomic writes data to path through a temporary file in the same
