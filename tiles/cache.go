@@ -84,7 +84,7 @@ func (r *Renderer) CacheStats() CacheStats {
 	if r.cache != nil {
 		st = r.cache.stats()
 	}
-	st.HotspotAnalyses = r.hot.computed.Load()
+	st.HotspotAnalyses = r.hot.Computed()
 	return st
 }
 

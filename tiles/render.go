@@ -119,6 +119,7 @@ func New(cfg Config) *Renderer {
 		cfg.CacheBytes = DefaultCacheBytes
 	}
 	r := &Renderer{cfg: cfg, log: cfg.Logger, pub: cfg.Disclose}
+	r.hot.Max = hotMemoMax
 	if r.pub == nil {
 		r.pub = disclose.New(disclose.Config{Areas: r.areas})
 	}
@@ -546,7 +547,7 @@ func (r *Renderer) hotspotFeatures(ctx context.Context, snap *analytics.Snapshot
 			return nil, err
 		}
 		var cells []hotCell
-		cells, err = r.hot.get(ctx, snap, hotKey(p, s.unit.Code, res), func(ctx context.Context) ([]hotCell, error) {
+		cells, err = r.hot.Get(ctx, snap.Version(), hotKey(p, s.unit.Code, res), func(ctx context.Context) ([]hotCell, error) {
 			if p.Public {
 				return r.publicHotspotCells(ctx, snap, s.unit.Code, res, p)
 			}
