@@ -74,10 +74,29 @@ func RunHistory(ctx context.Context, rs RunStore, before time.Time) ([]classify.
 	if err != nil {
 		return nil, fmt.Errorf("run history: %w", err)
 	}
+	keep := SelectHistory(metas, before)
+	out := make([]classify.Run, 0, len(keep))
+	for _, m := range keep {
+		r, err := rs.Run(ctx, m.ID)
+		if err != nil {
+			return nil, fmt.Errorf("run history: %w", err)
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+// SelectHistory is RunHistory's choice among runs (newest made first, as
+// RunStore.Runs lists them; with or without results): the first run of
+// every period that ended by before and at most HistoryYears earlier,
+// ordered newest period first (by end, then start). A caller that makes
+// many runs in a row (the demo's seeding) keeps them in memory and
+// selects from them instead of reading them back for every run.
+func SelectHistory(runs []classify.Run, before time.Time) []classify.Run {
 	oldest := before.AddDate(-HistoryYears, 0, 0)
 	seen := make(map[string]bool)
 	var keep []classify.Run
-	for _, m := range metas { // newest first: the first run of a period wins
+	for _, m := range runs { // newest first: the first run of a period wins
 		if seen[m.Period] {
 			continue
 		}
@@ -93,13 +112,5 @@ func RunHistory(ctx context.Context, rs RunStore, before time.Time) ([]classify.
 		}
 		return b.PeriodFrom.Compare(a.PeriodFrom)
 	})
-	out := make([]classify.Run, 0, len(keep))
-	for _, m := range keep {
-		r, err := rs.Run(ctx, m.ID)
-		if err != nil {
-			return nil, fmt.Errorf("run history: %w", err)
-		}
-		out = append(out, r)
-	}
-	return out, nil
+	return keep
 }

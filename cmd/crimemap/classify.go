@@ -97,23 +97,10 @@ func cmdClassify(ctx context.Context, env *environment, args []string) error {
 	if err != nil {
 		return err
 	}
-	run, err := classify.Classify(ctx, classify.Input{
-		Snapshot: snap, Policy: pol, Period: per, Unit: *unit, History: hist, Now: time.Now(),
-		Boundaries: func(code string) (orb.MultiPolygon, error) {
-			u, err := st.Unit(ctx, code)
-			if errors.Is(err, store.ErrNotFound) {
-				return nil, nil
-			}
-			return u.Geometry, err
-		},
-	})
+	// The API records the admin token's ID instead of "cli".
+	run, err := classifyAndStore(ctx, st, rs, snap, pol, per, *unit, hist, "cli", time.Now())
 	if err != nil {
-		return fmt.Errorf("classify %s: %w", per.Label, err)
-	}
-	run.Unit = *unit
-	run.CreatedBy = "cli" // the API records the admin token's ID instead
-	if run.ID, err = rs.PutRun(ctx, run); err != nil {
-		return fmt.Errorf("store the run: %w", err)
+		return err
 	}
 	demo := isDemoStore(ctx, st)
 	if *format == "csv" {
@@ -128,6 +115,34 @@ func cmdClassify(ctx context.Context, env *environment, args []string) error {
 		fmt.Fprintf(env.stdout, "%s\n\n", demoNotice)
 	}
 	return writeRunSummary(env.stdout, &run, snap, len(hist))
+}
+
+// classifyAndStore classifies every mahalla of snap (or those of unit) for
+// per with pol and hist, the runs of earlier periods (store.RunHistory or
+// store.SelectHistory), and stores the run, recorded as made by createdBy
+// at now; it returns the run with its ID. crimemap classify and the demo's
+// seeding (seedDemoRuns) both use it.
+func classifyAndStore(ctx context.Context, st store.Store, rs store.RunStore, snap *analytics.Snapshot, pol *classify.Policy,
+	per analytics.Period, unit string, hist []classify.Run, createdBy string, now time.Time) (classify.Run, error) {
+	run, err := classify.Classify(ctx, classify.Input{
+		Snapshot: snap, Policy: pol, Period: per, Unit: unit, History: hist, Now: now,
+		Boundaries: func(code string) (orb.MultiPolygon, error) {
+			u, err := st.Unit(ctx, code)
+			if errors.Is(err, store.ErrNotFound) {
+				return nil, nil
+			}
+			return u.Geometry, err
+		},
+	})
+	if err != nil {
+		return classify.Run{}, fmt.Errorf("classify %s: %w", per.Label, err)
+	}
+	run.Unit = unit
+	run.CreatedBy = createdBy
+	if run.ID, err = rs.PutRun(ctx, run); err != nil {
+		return classify.Run{}, fmt.Errorf("store the run of %s: %w", per.Label, err)
+	}
+	return run, nil
 }
 
 type catCounts struct{ red, yellow, green int }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/csv"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,9 +17,11 @@ import (
 	"github.com/crimemap/crimemap/store/sqlite"
 )
 
-// TestClassifyCommand seeds a small demo, classifies a quarter twice (table
-// and CSV) and checks both runs are stored, the second with the first as
-// nothing (same period) and the previous quarter's run as history.
+// TestClassifyCommand seeds a small demo (which stores runs of its own,
+// seedDemoRuns: the command's runs are numbered after them), classifies a
+// quarter twice (table and CSV) and checks both runs are stored, the
+// second with the first as nothing (same period) and the previous
+// quarter's run as history.
 func TestClassifyCommand(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -26,6 +29,17 @@ func TestClassifyCommand(t *testing.T) {
 	if err := run(ctx, []string{"demo", "--scale", "0.1", "--data", dir}, noEnv, &out, &errb); err != nil {
 		t.Fatalf("demo: %v\n%s", err, errb.String())
 	}
+	st, err := sqlite.Open(ctx, dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	demoRuns, err := st.Runs(ctx, store.RunQuery{Limit: store.MaxLimit})
+	st.Close()
+	if err != nil || len(demoRuns) == 0 {
+		t.Fatalf("the demo stored %d runs, %v", len(demoRuns), err)
+	}
+	// id is the ID of the command's kth run.
+	id := func(k int) int64 { return int64(len(demoRuns) + k) }
 	loc, err := location("Asia/Tashkent")
 	if err != nil {
 		t.Fatal(err)
@@ -43,17 +57,17 @@ func TestClassifyCommand(t *testing.T) {
 		return out.String()
 	}
 	got := classifyRun("--period", prev)
-	for _, w := range []string{"SYNTHETIC", "classification run 1: " + prev, "policy ", "snapshot 1", "mahallas ", "green", "district", "1710401"} {
+	for _, w := range []string{"SYNTHETIC", fmt.Sprintf("classification run %d: %s", id(1), prev), "policy ", "snapshot 1", "mahallas ", "green", "district", "1710401"} {
 		if !strings.Contains(got, w) {
 			t.Errorf("summary lacks %q:\n%s", w, got)
 		}
 	}
 	got = classifyRun("--period", quarter, "--format", "csv")
 	recs, err := csv.NewReader(strings.NewReader(got)).ReadAll()
-	if err != nil || len(recs) < 100 || recs[0][2] != "mahalla" || recs[1][0] != "2" {
+	if err != nil || len(recs) < 100 || recs[0][2] != "mahalla" || recs[1][0] != fmt.Sprint(id(2)) {
 		t.Fatalf("csv: %d records, %v\n%.500s", len(recs), err, got)
 	}
-	if !strings.Contains(errb.String(), "classification run 2 stored") {
+	if !strings.Contains(errb.String(), fmt.Sprintf("classification run %d stored", id(2))) {
 		t.Errorf("stderr: %s", errb.String())
 	}
 
@@ -63,25 +77,25 @@ func TestClassifyCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 	got = classifyRun("--period", quarter, "--policy", pol, "--unit", "1710401")
-	if !strings.Contains(got, "classification run 3: "+quarter) || !strings.Contains(got, "the mahallas of 1710401") {
+	if !strings.Contains(got, fmt.Sprintf("classification run %d: %s", id(3), quarter)) || !strings.Contains(got, "the mahallas of 1710401") {
 		t.Errorf("unit run summary:\n%s", got)
 	}
 
-	st, err := sqlite.Open(ctx, dir, nil)
+	st, err = sqlite.Open(ctx, dir, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer st.Close()
 	// The district re-run is stored, but the period's latest full run
 	// stays "the" classification of the quarter.
-	if r3, err := st.Run(ctx, 3); err != nil || r3.Unit != "1710401" || r3.CreatedBy != "cli" {
+	if r3, err := st.Run(ctx, id(3)); err != nil || r3.Unit != "1710401" || r3.CreatedBy != "cli" {
 		t.Fatalf("run 3: unit %q, created by %q, %v; want 1710401 by cli", r3.Unit, r3.CreatedBy, err)
 	}
 	latest, err := st.LatestRun(ctx, quarter)
-	if err != nil || latest.ID != 2 || latest.Unit != "" {
+	if err != nil || latest.ID != id(2) || latest.Unit != "" {
 		t.Fatalf("latest run of %s: %d (unit %q), %v", quarter, latest.ID, latest.Unit, err)
 	}
-	second, err := st.Run(ctx, 2)
+	second, err := st.Run(ctx, id(2))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,10 +107,10 @@ func TestClassifyCommand(t *testing.T) {
 		}
 	}
 	if withPrev == 0 {
-		t.Errorf("run 2 has no result with a previous category; history not passed")
+		t.Errorf("run %d has no result with a previous category; history not passed", id(2))
 	}
-	runs, err := st.Runs(ctx, store.RunQuery{})
-	if err != nil || len(runs) != 3 {
+	runs, err := st.Runs(ctx, store.RunQuery{Limit: store.MaxLimit})
+	if err != nil || len(runs) != len(demoRuns)+3 {
 		t.Errorf("%d runs stored, %v", len(runs), err)
 	}
 
