@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"runtime"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -294,11 +295,15 @@ func (s *Server) heavy(r *http.Request, c cost) (func(), error) {
 
 // rateLimit is the per-client rate limit middleware (after authenticate:
 // a token's ID is its client key). The operators' probes and /metrics are
-// not limited.
+// not limited, nor are the web map's assets (/assets/): they are served
+// from memory and immutable, so a browser fetches each once, and counting
+// them would only spend the budget an analyst's map needs for its tiles.
+// The page itself (/) and the basemap tiles are counted like any route.
 func (s *Server) rateLimit(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c := s.admission.clients
-		if c == nil || r.URL.Path == "/healthz" || r.URL.Path == "/readyz" || r.URL.Path == "/metrics" {
+		if c == nil || r.URL.Path == "/healthz" || r.URL.Path == "/readyz" || r.URL.Path == "/metrics" ||
+			strings.HasPrefix(r.URL.Path, "/assets/") {
 			next.ServeHTTP(w, r)
 			return
 		}

@@ -139,7 +139,7 @@ func analyticsError(err error, param, value string) error {
 
 func (s *Server) handleStats(w http.ResponseWriter, r *http.Request) error {
 	q := s.query(r)
-	format, err := q.oneOf("format", "json", formatsTable...)
+	format, err := q.oneOf("format", "json", "json", "csv", "arrow", "geojson")
 	if err != nil {
 		return err
 	}
@@ -192,6 +192,14 @@ func (s *Server) handleStats(w http.ResponseWriter, r *http.Request) error {
 		s.writeStatsCSV(w, r, &res)
 	case "arrow":
 		s.writeArrow(w, r, statsRecord(&res))
+	case "geojson":
+		// The same rows (the same view) as every format, on the units'
+		// polygons from the store.
+		fc, err := s.statsGeoJSON(r.Context(), &res, view)
+		if err != nil {
+			return err
+		}
+		s.writeGeoJSON(w, r, fc)
 	default:
 		s.writeJSON(w, r, http.StatusOK, statsJSON(&res, view, s.cfg.Notice))
 	}

@@ -1,7 +1,9 @@
 package server
 
 import (
+	"context"
 	"encoding/csv"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -13,6 +15,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/crimemap/crimemap/analytics"
 	"github.com/crimemap/crimemap/geo"
+	"github.com/crimemap/crimemap/store"
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/geojson"
 )
@@ -137,6 +140,77 @@ func statsJSON(res *analytics.StatsResult, view viewJSON, notice string) statsRe
 			NoLocation: nl.Count, NoLocationLo: nl.CountLo, NoLocationHi: nl.CountHi,
 			Unassigned: un.Count, UnassignedLo: un.CountLo, UnassignedHi: un.CountHi},
 		Rows: rows, Notice: notice,
+	}
+}
+
+// statsGeoJSON is a stats result as a FeatureCollection: one feature per
+// row, the row's unit polygon (from the store's boundaries, as
+// /v1/units?format=geojson writes it: code, parent_code, level, names) with
+// the row's fields as properties. Counts follow the GeoJSON rule of the
+// other routes (countProps): count absent when withheld, count_lo and
+// count_hi always; a comparison is flattened as previous_period,
+// previous_base (absent when withheld), previous_base_lo, previous_base_hi,
+// previous_diff, previous_percent, previous_z and previous_significant
+// (absent when the comparison is withheld), and last_year_... alike.
+// A unit without a boundary has a null geometry.
+func (s *Server) statsGeoJSON(ctx context.Context, res *analytics.StatsResult, view viewJSON) (*geojson.FeatureCollection, error) {
+	if s.cfg.Store == nil {
+		return nil, fmt.Errorf("no store for the unit boundaries: %w", errUnavailable)
+	}
+	units, err := s.cfg.Store.Units(ctx, store.UnitQuery{Level: res.Level, WithGeometry: true})
+	if err != nil {
+		return nil, fmt.Errorf("boundaries of the %s units: %w", res.Level, err)
+	}
+	byCode := make(map[string]*geo.Unit, len(units))
+	for i := range units {
+		byCode[units[i].Code] = &units[i]
+	}
+	fc := geojson.NewFeatureCollection()
+	for i := range res.Rows {
+		row := &res.Rows[i]
+		u := byCode[row.Unit]
+		if u == nil { // a code the events carry but the store lacks
+			u = &geo.Unit{Code: row.Unit, Level: res.Level, Names: map[string]string{"uz": row.Name}}
+		}
+		f := unitFeature(u)
+		if row.Group != "" {
+			f.ID = row.Unit + "/" + row.Group // one feature per unit and group
+		}
+		p := f.Properties
+		p["unit"], p["name"] = row.Unit, row.Name
+		if row.Group != "" {
+			p["group"] = row.Group
+		}
+		countProps(p, "count", row.Count, row.Bounds)
+		if row.Population > 0 {
+			p["population"] = row.Population
+		}
+		if row.Rate != nil {
+			p["rate_per_1000"] = *row.Rate
+		}
+		comparisonProps(p, "previous", row.Previous)
+		comparisonProps(p, "last_year", row.LastYear)
+		fc.Append(f)
+	}
+	fc.ExtraMembers = geojson.Properties{"snapshot": res.Snapshot, "period": toPeriodJSON(res.Period), "level": res.Level, "disclosure": view}
+	withNotice(fc.ExtraMembers, s.cfg.Notice)
+	return fc, nil
+}
+
+// comparisonProps flattens a comparison into prefix_... properties (none
+// without the comparison).
+func comparisonProps(p geojson.Properties, prefix string, c *analytics.Comparison) {
+	if c == nil {
+		return
+	}
+	j := toComparisonJSON(c)
+	p[prefix+"_period"] = j.Period.Label
+	countProps(p, prefix+"_base", c.Base, c.BaseBounds)
+	if j.Diff != nil {
+		p[prefix+"_diff"], p[prefix+"_z"], p[prefix+"_significant"] = *j.Diff, *j.Z, *j.Significant
+	}
+	if j.Percent != nil {
+		p[prefix+"_percent"] = *j.Percent
 	}
 }
 

@@ -127,13 +127,14 @@ func (w errorLogWriter) Write(p []byte) (int, error) {
 //   - X-Content-Type-Options: nosniff: JSON and MVT are never sniffed as
 //     HTML or script;
 //   - X-Frame-Options: DENY and Content-Security-Policy: frame-ancestors
-//     'none': no page may frame the service (clickjacking). No default-src:
-//     the web map page served at / will load its own scripts, styles and
-//     workers;
+//     'none': no page may frame the service (clickjacking). The web map's
+//     page and assets (web.go) replace the policy with webCSP, which keeps
+//     frame-ancestors 'none' and adds what the page may load;
 //   - Referrer-Policy: no-referrer: links followed from the service do not
 //     leak its URLs (and their queries);
-//   - Cross-Origin-Resource-Policy: cross-origin for /tiles/ and /styles/
-//     (map clients on other sites fetch them), same-site elsewhere.
+//   - Cross-Origin-Resource-Policy: cross-origin for /tiles/, /styles/ and
+//     the basemap (map clients on other sites fetch them), same-site
+//     elsewhere.
 func securityHeaders(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
@@ -141,7 +142,8 @@ func securityHeaders(next http.Handler) http.Handler {
 		h.Set("X-Frame-Options", "DENY")
 		h.Set("Content-Security-Policy", "frame-ancestors 'none'")
 		h.Set("Referrer-Policy", "no-referrer")
-		if strings.HasPrefix(r.URL.Path, "/tiles/") || strings.HasPrefix(r.URL.Path, "/styles/") {
+		if strings.HasPrefix(r.URL.Path, "/tiles/") || strings.HasPrefix(r.URL.Path, "/styles/") ||
+			strings.HasPrefix(r.URL.Path, "/basemap/") || r.URL.Path == "/basemap.json" {
 			h.Set("Cross-Origin-Resource-Policy", "cross-origin")
 		} else {
 			h.Set("Cross-Origin-Resource-Policy", "same-site")

@@ -11,8 +11,10 @@ import (
 // handleLabels answers GET /v1/labels?lang=: the words of the map (kinds,
 // severities, flags, categories, vehicles, mahalla categories, hot spot
 // bins, emerging patterns, levels, map furniture, months, weekdays,
-// indicators and rule reasons) in one language, as key -> text, from the
-// message catalogues the reports use.
+// indicators and rule reasons), the web map's own words (ui.*), period
+// names (period.*) and number and date formats (number.*, format.*) in
+// one language, as key -> text, from the message catalogues the reports
+// use.
 func (s *Server) handleLabels(w http.ResponseWriter, r *http.Request) error {
 	q := s.query(r)
 	tag := q.str("lang")
@@ -29,7 +31,7 @@ func (s *Server) handleLabels(w http.ResponseWriter, r *http.Request) error {
 	// The catalogue families a map shows: the same words as the reports.
 	labelFamilies := [...]string{"kind.", "severity.", "flag.", "category.", "vehicle.", "mahalla_category.",
 		"mahalla_category_note.", "hotspot.", "emerging.", "level.", "map.", "month.", "month_short.", "weekday_short.",
-		"indicator.", "reason."}
+		"indicator.", "reason.", "ui.", "period.", "number.", "format."}
 	out := map[string]string{}
 	for _, k := range s.catalogues.Keys(i18n.English) {
 		for _, f := range labelFamilies {

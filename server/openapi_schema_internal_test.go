@@ -12,7 +12,7 @@ import (
 )
 
 // TestOpenAPIResponseSchemas checks the named response types of stats,
-// series and hexbins against their schemas in openapi.json: every JSON
+// series, hexbins and meta against their schemas in openapi.json: every JSON
 // key the server writes is described, and every described key is written.
 func TestOpenAPIResponseSchemas(t *testing.T) {
 	var doc struct {
@@ -98,6 +98,9 @@ func TestOpenAPIResponseSchemas(t *testing.T) {
 		{"StatsResponse", statsJSON(&stats, view, "")},
 		{"SeriesResponse", seriesJSON(&series, time.UTC, view, "")},
 		{"HexbinResponse", hexbinJSON(&hex, per, viewJSON{View: viewExact, Method: "-", MaxNoise: 5, WithheldBelow: 5}, "")},
+		{"MetaResponse", metaResponse{Role: "analyst", TokenID: "0a1b2c3d", Scope: "1710", Zone: "Asia/Tashkent", Now: per.To,
+			Snapshot: 3, DataFrom: &per.From, DataTo: &per.To, Periods: periodsAt(per.To, time.UTC), BBox: &[4]float64{64, 38, 68, 40},
+			Basemap: "http://localhost/basemap.json", Notice: "synthetic", Languages: []string{"uz"}, Version: "(devel)"}},
 	} {
 		b, err := json.Marshal(tc.body)
 		if err != nil {

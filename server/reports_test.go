@@ -79,6 +79,23 @@ func TestLabelsEndpoint(t *testing.T) {
 	if _, ok := got.Labels["report.title"]; ok {
 		t.Error("report wording in the map's labels")
 	}
+	// The web map's families: period names and number formats exist
+	// today; every ui.* key of the catalogues (the page's own words) is
+	// served too.
+	for _, k := range []string{"period.year", "number.decimal_separator", "format.date"} {
+		if got.Labels[k] == "" {
+			t.Errorf("label %s missing", k)
+		}
+	}
+	cat, err := i18n.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range cat.Keys(i18n.English) {
+		if strings.HasPrefix(k, "ui.") && got.Labels[k] == "" {
+			t.Errorf("label %s missing", k)
+		}
+	}
 	if status, _, _ := getPublic(t, ts.URL+"/v1/labels?lang=xx"); status != 400 {
 		t.Errorf("bad lang: %d", status)
 	}

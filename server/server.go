@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log"
 	"log/slog"
 	"net"
@@ -65,6 +66,18 @@ type Config struct {
 	// MetricsPublic serves GET /metrics to anyone; by default it needs an
 	// admin token (crimemap serve --metrics-public; firewall it then).
 	MetricsPublic bool
+	// Web is the analysts' web map served at / and /assets/ (web.Assets():
+	// index.html at its root, hashed files under assets/); nil serves no
+	// page (404). It is read and compressed once, in New.
+	Web fs.FS
+	// Basemap is the PMTiles basemap served at /basemap.json and
+	// /basemap/{z}/{x}/{y}.{ext} (OpenBasemap, crimemap serve --basemap);
+	// nil serves none (404) and /v1/meta's basemap is "".
+	Basemap *Basemap
+	// Version is the service's version in /v1/meta (crimemap serve passes
+	// the module version); empty: the main module's version from the
+	// binary's build info.
+	Version string
 }
 
 // Server serves the crimemap API.
@@ -92,6 +105,11 @@ type Server struct {
 	// metrics are this server's Prometheus metrics (metrics.go), made by
 	// initMetrics.
 	metrics *metrics
+	// web is the page of Config.Web, loaded once (nil without one, or when
+	// it failed to load: / answers 503 then).
+	web *webFiles
+	// bbox memoises the extent of the stored units for /v1/meta.
+	bbox bboxMemo
 }
 
 // New builds a Server; call Handler or Serve.
@@ -120,6 +138,16 @@ func New(cfg Config) *Server {
 	if s.disclose == nil {
 		s.disclose = s.newDiscloser()
 	}
+	if cfg.Version == "" {
+		s.cfg.Version = buildVersion()
+	}
+	if cfg.Web != nil {
+		if w, err := loadWeb(cfg.Web); err != nil {
+			s.log.Error("web map", "err", err)
+		} else {
+			s.web = w
+		}
+	}
 	if cat, err := i18n.Load(); err != nil {
 		s.log.Error("message catalogues", "err", err)
 	} else {
@@ -141,6 +169,10 @@ func (s *Server) routes() chi.Router {
 	// Metrics inside recoverPanics, so that a panic counts as its 500.
 	r.Use(s.initMetrics().instrument)
 	r.Use(s.cors) // before routing and auth: OPTIONS never reaches a handler or the 405 path
+	// JSON, GeoJSON and CSV answers are gzip-encoded for clients that
+	// accept it (chi's compressor: a mahalla stats table shrinks ~8x);
+	// tiles and the page's assets arrive already encoded and pass through.
+	r.Use(middleware.Compress(5, "application/json", "application/geo+json", "text/csv"))
 	r.Use(middleware.Timeout(s.cfg.RequestTimeout))
 	r.Use(s.authenticate) // RoleFrom(ctx); 401 for a bad token
 	r.Use(s.rateLimit)    // per client: the token's ID, else the address
@@ -158,7 +190,16 @@ func (s *Server) routes() chi.Router {
 	r.Get("/tiles/{layer}/{z}/{x}/{y}.mvt", s.errorHandler(s.handleTile))
 	r.Get("/tiles/{layer}.json", s.errorHandler(s.handleTileJSON))
 	r.Get("/styles/default.json", s.errorHandler(s.handleStyle))
+	r.Get("/basemap.json", s.errorHandler(s.handleBasemapTileJSON))
+	r.Get("/basemap/{z}/{x}/{y}.{ext}", s.errorHandler(s.handleBasemapTile))
+	// The web map: the page (any query string is its own state) and its
+	// hashed assets; HEAD too, which chi does not derive from GET.
+	r.Get("/", s.errorHandler(s.handleIndex))
+	r.Head("/", s.errorHandler(s.handleIndex))
+	r.Get("/assets/*", s.errorHandler(s.handleAsset))
+	r.Head("/assets/*", s.errorHandler(s.handleAsset))
 	r.Route("/v1", func(r chi.Router) {
+		r.Get("/meta", s.errorHandler(s.handleMeta))
 		r.Get("/units", s.handleUnits)
 		r.Get("/labels", s.errorHandler(s.handleLabels))
 		r.Get("/units/{code}", s.handleUnit)
@@ -219,7 +260,14 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 		ww := middleware.NewWrapResponseWriter(w, r.ProtoMajor)
 		start := time.Now()
 		next.ServeHTTP(ww, r)
-		s.log.LogAttrs(r.Context(), slog.LevelInfo, "request",
+		// The web map's assets are logged at debug when served: a page
+		// load fetches a handful at once, and they say nothing an
+		// operator needs beyond the page's own line.
+		level := slog.LevelInfo
+		if strings.HasPrefix(r.URL.Path, "/assets/") && ww.Status() < http.StatusBadRequest {
+			level = slog.LevelDebug
+		}
+		s.log.LogAttrs(r.Context(), level, "request",
 			slog.String("method", r.Method),
 			slog.String("path", r.URL.Path),
 			slog.String("query", redactQuery(r.URL.RawQuery)), // never a secret; no header is logged

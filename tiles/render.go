@@ -57,6 +57,9 @@ type Config struct {
 	// CacheBytes bounds the tile cache of Encoded (default
 	// DefaultCacheBytes; negative: no cache).
 	CacheBytes int64
+	// Basemap, when set, puts a basemap under the default style's layers
+	// (the service serves it; see Basemap).
+	Basemap *Basemap
 }
 
 // Params are the data parameters of a tile.

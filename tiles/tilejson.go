@@ -113,6 +113,50 @@ const withheldColour = "#d9d9d9"
 // Style is a MapLibre GL style document (version 8).
 type Style map[string]any
 
+// Basemap describes a basemap the service serves beside its own tiles
+// (a PMTiles archive, crimemap serve --basemap), for the default style.
+type Basemap struct {
+	// TileJSONPath is the path of its TileJSON under the style's base,
+	// e.g. "/basemap.json".
+	TileJSONPath string
+	// Raster marks an archive of images (PNG, JPEG, WebP) rather than
+	// vector tiles.
+	Raster bool
+	// Layers are the vector layers drawn (each as a light fill and a thin
+	// outline); none for a raster basemap.
+	Layers      []string
+	Attribution string
+}
+
+// basemapFill and basemapLine draw a vector basemap: quiet enough that
+// the data layers above it keep their colours.
+const (
+	basemapFill = "#ebe9e4"
+	basemapLine = "#9e9a93"
+)
+
+// basemapStyle returns the style source and layers of bm under base.
+func basemapStyle(bm *Basemap, base string) (map[string]any, []any) {
+	src := map[string]any{"url": strings.TrimSuffix(base, "/") + bm.TileJSONPath}
+	if bm.Attribution != "" {
+		src["attribution"] = bm.Attribution
+	}
+	if bm.Raster {
+		src["type"], src["tileSize"] = "raster", 256
+		return src, []any{map[string]any{"id": "basemap", "type": "raster", "source": "basemap"}}
+	}
+	src["type"] = "vector"
+	var layers []any
+	for _, l := range bm.Layers {
+		layers = append(layers,
+			map[string]any{"id": "basemap-" + l + "-fill", "type": "fill", "source": "basemap", "source-layer": l,
+				"paint": map[string]any{"fill-color": basemapFill, "fill-opacity": 0.6}},
+			map[string]any{"id": "basemap-" + l + "-line", "type": "line", "source": "basemap", "source-layer": l,
+				"paint": map[string]any{"line-color": basemapLine, "line-width": 0.6}})
+	}
+	return src, layers
+}
+
 // Style returns the default MapLibre GL style: one vector source per layer
 // (url: its TileJSON under base, with rawQuery forwarded) and style layers
 // drawing every tile layer: regions and districts outlines, districts as a
@@ -120,7 +164,9 @@ type Style map[string]any
 // yellow, green; grey without a run), hexbins filled by count (districts
 // and hexbins whose count a public tile withholds in neutral grey) and hotspot
 // bins -3..+3 in diverging colours (both hidden by default: switch their
-// visibility on), events as circles sized by point_count.
+// visibility on), events as circles sized by point_count. With
+// Config.Basemap, its source ("basemap") and light fills and thin outlines
+// of its layers lie under them all, just above the background.
 // Its centre is the centre of the regions' boundaries.
 func (r *Renderer) Style(ctx context.Context, base, rawQuery string) (Style, error) {
 	tj, err := r.TileJSON(ctx, []string{LayerRegions}, base, rawQuery)
@@ -148,6 +194,13 @@ func (r *Renderer) Style(ctx context.Context, base, rawQuery string) (Style, err
 	hidden := map[string]any{"layout": map[string]any{"visibility": "none"}}
 	layers := []any{
 		map[string]any{"id": "background", "type": "background", "paint": map[string]any{"background-color": "#f4f4f2"}},
+	}
+	if bm := r.cfg.Basemap; bm != nil {
+		src, bl := basemapStyle(bm, base)
+		sources["basemap"] = src
+		layers = append(layers, bl...)
+	}
+	layers = append(layers,
 		layer("districts-rate", "fill", LayerDistricts, map[string]any{
 			"fill-color": []any{"case", []any{"!", []any{"has", "count"}}, withheldColour, // public, withheld: neutral
 				[]any{"interpolate", []any{"linear"}, []any{"coalesce", []any{"get", "rate"}, 0},
@@ -179,7 +232,7 @@ func (r *Renderer) Style(ctx context.Context, base, rawQuery string) (Style, err
 			"circle-opacity":      0.75,
 			"circle-stroke-color": "#ffffff", "circle-stroke-width": 0.5,
 		}, nil),
-	}
+	)
 	return Style{
 		"version": 8,
 		"name":    "crimemap default",

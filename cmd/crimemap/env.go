@@ -110,6 +110,15 @@ func (sf *storeFlags) describe() string {
 	return "embedded store " + sf.dataDir
 }
 
+// flagsText is the store flag that names this store on another command's
+// command line (never a connection URL: it may hold a password).
+func (sf *storeFlags) flagsText() string {
+	if sf.databaseURL != "" {
+		return "--database-url URL"
+	}
+	return "--data " + sf.dataDir
+}
+
 // redactURL hides a password in a connection URL for messages.
 func redactURL(u string) string {
 	at := strings.LastIndex(u, "@")

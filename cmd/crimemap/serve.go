@@ -18,11 +18,12 @@ import (
 	"github.com/crimemap/crimemap/server"
 	"github.com/crimemap/crimemap/store"
 	"github.com/crimemap/crimemap/tiles"
+	"github.com/crimemap/crimemap/web"
 	"github.com/paulmach/orb"
 )
 
 func cmdServe(ctx context.Context, env *environment, args []string) error {
-	fs := env.newFlags("serve", "serve [--addr HOST:PORT] [--public-url URL] [--cors-origin ORIGINS] [--demo] [--tz ZONE] [--policy FILE] [store flags]")
+	fs := env.newFlags("serve", "serve [--addr HOST:PORT] [--public-url URL] [--cors-origin ORIGINS] [--demo] [--tz ZONE] [--policy FILE] [--basemap FILE.pmtiles] [store flags]")
 	sf := env.addStoreFlags(fs)
 	addrDef := env.env("CRIMEMAP_ADDR")
 	if addrDef == "" {
@@ -50,6 +51,7 @@ func cmdServe(ctx context.Context, env *environment, args []string) error {
 	queueWait := fs.Duration("queue-wait", envDuration(env, "CRIMEMAP_QUEUE_WAIT", 10*time.Second), "longest wait for a heavy analysis slot before 503 (env CRIMEMAP_QUEUE_WAIT)")
 	ratePS := fs.Float64("rate", envFloat(env, "CRIMEMAP_RATE", 50), "requests a second per client (its token, else its address; env CRIMEMAP_RATE); 0 or less: no limit")
 	rateBurst := fs.Int("rate-burst", envInt(env, "CRIMEMAP_RATE_BURST", 200), "burst of the per-client rate (env CRIMEMAP_RATE_BURST)")
+	basemapFile := fs.String("basemap", env.env("CRIMEMAP_BASEMAP"), "PMTiles archive served as the map's basemap at /basemap.json and under the default style (env CRIMEMAP_BASEMAP; default: none)")
 	metricsPublic := fs.Bool("metrics-public", false, "serve GET /metrics to anyone instead of admin tokens only (for a scraper without a token); firewall the port then")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -86,6 +88,14 @@ func cmdServe(ctx context.Context, env *environment, args []string) error {
 	log.Info("memory budget", "heap_limit_mib", limit>>20, "from", from, "heavy_bytes_mib", eff.HeavyBytes>>20,
 		"max_request_mib", eff.MaxRequestBytes>>20, "heavy_slots", eff.HeavySlots, "heavy_queue", eff.HeavyQueue,
 		"rate_per_client", eff.RatePerSecond)
+	var basemap *server.Basemap
+	if *basemapFile != "" { // checked before the store is opened or seeded: a typo fails at once
+		if basemap, err = server.OpenBasemap(ctx, *basemapFile, log); err != nil {
+			return fmt.Errorf("%w: --basemap %q (env CRIMEMAP_BASEMAP): want a PMTiles v3 archive: %w", errUsage, *basemapFile, err)
+		}
+		minZ, maxZ := basemap.Zooms()
+		log.Info("basemap", "file", basemap.File(), "layers", basemap.Layers(), "minzoom", minZ, "maxzoom", maxZ)
+	}
 	st, err := sf.open(ctx, log)
 	if err != nil {
 		return err
@@ -100,6 +110,15 @@ func cmdServe(ctx context.Context, env *environment, args []string) error {
 		}
 		if seeded || isDemoStore(ctx, st) {
 			notice = demoNotice
+		}
+		if !seeded && notice != "" && !demoStoreHasRuns(ctx, st) {
+			// A demo seeded before the demo had runs: add them, so the
+			// map shows red, yellow and green mahallas.
+			n, err := seedDemoRuns(ctx, st, time.Now())
+			if err != nil {
+				return fmt.Errorf("demo classification runs: %w", err)
+			}
+			log.Info("demo classification runs added", "runs", n)
 		}
 	} else if isDemoStore(ctx, st) {
 		notice = demoNotice
@@ -125,7 +144,8 @@ func cmdServe(ctx context.Context, env *environment, args []string) error {
 		return fmt.Errorf("listen on %s: %w", *addr, err)
 	}
 	srv := newService(st, live, log, server.Config{RequestTimeout: *timeout, Location: loc, Notice: notice, Policy: pol,
-		CORSOrigins: corsOrigins, PublicURL: cmp.Or(publicURL, "http://"+ln.Addr().String()), MetricsPublic: *metricsPublic, Admission: adm},
+		CORSOrigins: corsOrigins, PublicURL: cmp.Or(publicURL, "http://"+ln.Addr().String()), MetricsPublic: *metricsPublic, Admission: adm,
+		Web: web.Assets(), Basemap: basemap, Version: readBuildVersion().Version},
 		disclose.Config{K: int64(*publicK), Sensitive: splitList(*sensitive), Location: loc,
 			Secret: disclosureSecret(env, *secret), MaxNoise: *noise, Lag: *lag},
 		tiles.Config{CacheBytes: tileCacheBytes(*cacheMiB)})
@@ -136,6 +156,9 @@ func cmdServe(ctx context.Context, env *environment, args []string) error {
 	log.Info("public view prepared", "took", time.Since(start).Round(time.Millisecond))
 	go keepPublicPrepared(ctx, srv, live, *watch, log)
 	url := "http://" + ln.Addr().String()
+	// The map first: `make run` promises the URL where the map opens.
+	fmt.Fprintf(env.stdout, "crimemap map: %s/\n", cmp.Or(publicURL, url))
+	fmt.Fprintf(env.stdout, "  sign in as an analyst with a token from: crimemap token create --role analyst %s\n", sf.flagsText())
 	fmt.Fprintf(env.stdout, "crimemap serving %s on %s\n", sf.describe(), url)
 	fmt.Fprintf(env.stdout, "  classification policy %q version %s (%s)\n", pol.Name, pol.Version(), pol.Source)
 	if notice != "" {
@@ -186,6 +209,7 @@ func newService(st store.Store, live *analytics.Live, log *slog.Logger, cfg serv
 		CacheBytes: opt.CacheBytes,
 		Disclose:   d,
 		Now:        cfg.Now,
+		Basemap:    cfg.Basemap.Style(), // nil without a basemap
 	})
 	cfg.Store, cfg.Snapshots, cfg.Tiles, cfg.Disclose, cfg.Logger = st, live, rend, d, log
 	return server.New(cfg)
