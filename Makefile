@@ -4,7 +4,7 @@ ADDR     ?= 127.0.0.1:8080
 DATA     ?= ./data
 BENCH_EVENTS ?= 1000000
 
-.PHONY: run test bench loadtest build fuzz vet clean
+.PHONY: run test bench loadtest build fuzz vet clean web
 
 ## run: start the service on the embedded store with the synthetic demo region
 run:
@@ -26,6 +26,11 @@ bench:
 loadtest:
 	$(GO) build -o bin/crimemap ./cmd/crimemap
 	./bin/crimemap loadtest $(LOADTEST_FLAGS)
+
+## web: rebuild the web map's committed assets (web/dist) from web/src; needs Node.js and npm,
+## which neither `make run` nor `make test` does
+web:
+	cd web && npm ci --no-audit --no-fund && npm run build
 
 ## build: the binary in ./bin
 build:

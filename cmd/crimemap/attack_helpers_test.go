@@ -83,40 +83,10 @@ func startAttackServer(t *testing.T) *attackServer {
 	s.currentHalf = fmt.Sprintf("%d-H%d", now.Year(), (int(now.Month())-1)/6+1)
 	s.currentYear = fmt.Sprint(now.Year())
 
-	ctx, cancel := context.WithCancel(context.Background())
-	var stdout, stderr syncBuffer
-	done := make(chan error, 1)
-	go func() {
-		// No per-client rate limit: the suite measures what the answers
-		// disclose, asking thousands of questions from one address (the
-		// limit would only slow an attacker down, not change the answers).
-		done <- run(ctx, []string{"serve", "--demo", "--demo-scale", "0.3", "--addr", "127.0.0.1:0", "--data", dir, "--rate", "0"}, noEnv, &stdout, &stderr)
-	}()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("graceful shutdown: %v", err)
-			}
-		case <-time.After(30 * time.Second):
-			t.Error("serve did not stop after cancellation")
-		}
-	})
-	urlRE := regexp.MustCompile(`http://127\.0\.0\.1:\d+`)
-	for deadline := time.Now().Add(3 * time.Minute); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		if s.base = urlRE.FindString(stdout.String()); s.base != "" {
-			break
-		}
-		select {
-		case err := <-done:
-			t.Fatalf("serve exited early: %v\nstdout: %s\nstderr: %s", err, stdout.String(), stderr.String())
-		default:
-		}
-	}
-	if s.base == "" {
-		t.Fatalf("no URL printed; stdout: %s", stdout.String())
-	}
+	// No per-client rate limit: the suite measures what the answers
+	// disclose, asking thousands of questions from one address (the
+	// limit would only slow an attacker down, not change the answers).
+	s.base = serveDemo(t, dir, "--demo-scale", "0.3", "--rate", "0")
 	var units struct {
 		Units []attackUnit `json:"units"`
 	}
@@ -541,4 +511,41 @@ func optInt(n int64, ok bool) any {
 		return "null"
 	}
 	return n
+}
+
+// serveDemo runs `crimemap serve --demo` in-process on 127.0.0.1:0 with the
+// store in dir (seeding it) and the extra flags, until the test ends, and
+// returns its base URL (http://127.0.0.1:PORT).
+func serveDemo(tb testing.TB, dir string, extra ...string) string {
+	tb.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	var stdout, stderr syncBuffer
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, append([]string{"serve", "--demo", "--addr", "127.0.0.1:0", "--data", dir}, extra...), noEnv, &stdout, &stderr)
+	}()
+	tb.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				tb.Errorf("graceful shutdown: %v", err)
+			}
+		case <-time.After(30 * time.Second):
+			tb.Error("serve did not stop after cancellation")
+		}
+	})
+	urlRE := regexp.MustCompile(`http://127\.0\.0\.1:\d+`)
+	for deadline := time.Now().Add(3 * time.Minute); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if base := urlRE.FindString(stdout.String()); base != "" {
+			return base
+		}
+		select {
+		case err := <-done:
+			tb.Fatalf("serve exited early: %v\nstdout: %s\nstderr: %s", err, stdout.String(), stderr.String())
+		default:
+		}
+	}
+	tb.Fatalf("no URL printed; stdout: %s", stdout.String())
+	return ""
 }

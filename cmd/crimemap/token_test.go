@@ -19,7 +19,7 @@ import (
 var tokenRE = regexp.MustCompile(`^cm_([0-9a-f]{8})_[A-Za-z0-9_-]{43}\n$`)
 
 // createToken runs token create with args and returns the token and its ID.
-func createToken(t *testing.T, dir string, args ...string) (tok, id string) {
+func createToken(t testing.TB, dir string, args ...string) (tok, id string) {
 	t.Helper()
 	var out, errb bytes.Buffer
 	if err := run(context.Background(), append([]string{"token", "create", "--data", dir}, args...), noEnv, &out, &errb); err != nil {
