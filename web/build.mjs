@@ -66,12 +66,27 @@ const inputs = [...readdirSync(join(here, "src")).sort().map((n) => "src/" + n),
 for (const rel of inputs) fp.update(rel + "\0").update(readFileSync(join(here, rel))).update("\0");
 const sources = fp.digest("hex");
 
+// boot.js: a classic script of its own (see the file), minified.
+const boot = await esbuild.build({
+  entryPoints: [join(here, "src/boot.js")],
+  bundle: false,
+  minify: true,
+  format: "iife",
+  target: ["es2020"],
+  write: false,
+  logLevel: "warning",
+  charset: "utf8",
+});
+names.boot = `boot-${hash(boot.outputFiles[0].contents)}.js`;
+writeFileSync(join(dist, "assets", names.boot), boot.outputFiles[0].contents);
+
 const html = readFileSync(join(here, "src/index.html"), "utf8")
+  .replaceAll("%BOOT_JS%", "/assets/" + names.boot)
   .replaceAll("%SOURCES%", sources)
   .replaceAll("%APP_JS%", "/assets/" + names.js)
   .replaceAll("%APP_CSS%", "/assets/" + names.css)
   .replaceAll("%LICENSES%", "/assets/" + licName);
 writeFileSync(join(dist, "index.html"), html);
 
-for (const n of [names.js, names.css, licName]) console.log("dist/assets/" + n);
+for (const n of [names.boot, names.js, names.css, licName]) console.log("dist/assets/" + n);
 console.log("dist/index.html");

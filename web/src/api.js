@@ -51,6 +51,20 @@ async function errorMessage(res) {
 }
 
 /**
+ * earlyFetch takes over the response to path that boot.js requested before
+ * this bundle ran, once, if it went with the same token; else null (also
+ * when that request failed: api then asks again).
+ */
+async function earlyFetch(path, token) {
+  const early = window.__crimemapEarly;
+  const e = early && early[path];
+  if (!e) return null;
+  delete early[path];
+  if (e.token !== token) return null;
+  try { return await e.response; } catch { return null; }
+}
+
+/**
  * api fetches a same-origin path. as: "json" | "blob" | "text" | "response".
  * A 204 gives null. 429/503 wait Retry-After and retry (up to 4 times).
  */
@@ -58,7 +72,8 @@ export async function api(path, { signal, token = auth.token, as = "json", retri
   for (let attempt = 0; ; attempt++) {
     const headers = { Accept: as === "json" ? "application/json" : "*/*" };
     if (token) headers.Authorization = "Bearer " + token;
-    const res = await fetch(path, { headers, signal, credentials: "same-origin" });
+    const res = (attempt === 0 && as === "json" && !signal && (await earlyFetch(path, token))) ||
+      (await fetch(path, { headers, signal, credentials: "same-origin" }));
     if ((res.status === 429 || res.status === 503) && attempt < retries) {
       const s = retryAfterSeconds(res.headers.get("Retry-After"));
       retryHook(Math.ceil(s), res.status);

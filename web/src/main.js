@@ -656,6 +656,8 @@ readyHooks.push(() => {
 // ---------------------------------------------------------------- start
 async function start() {
   root.dataset.state = "loading";
+  // MapLibre's worker starts while the page asks the API what to show.
+  maplibregl.prewarm();
   const url = readURL();
   S.lang = i18n.LANGS.includes(url.lang) ? url.lang : defaultLang();
   S.compare = COMPARES.includes(url.compare) ? url.compare : "previous";
