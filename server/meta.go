@@ -59,11 +59,14 @@ type metaResponse struct {
 	Periods  metaPeriods `json:"periods"`
 	// BBox is [minLon, minLat, maxLon, maxLat] of the stored regions (of
 	// every unit without regions); null when unknown.
-	BBox      *[4]float64 `json:"bbox"`
-	Basemap   string      `json:"basemap"`
-	Notice    string      `json:"notice"`
-	Languages []string    `json:"languages"`
-	Version   string      `json:"version"`
+	BBox    *[4]float64 `json:"bbox"`
+	Basemap string      `json:"basemap"`
+	Notice  string      `json:"notice"`
+	// Attribution credits the data's sources (Config.Attribution; the map
+	// shows it), empty when none is configured.
+	Attribution string   `json:"attribution"`
+	Languages   []string `json:"languages"`
+	Version     string   `json:"version"`
 }
 
 // periodsAt are the periods of each kind at now in loc.
@@ -104,7 +107,7 @@ func (s *Server) handleMeta(w http.ResponseWriter, r *http.Request) error {
 	out := metaResponse{
 		Role: RoleFrom(ctx).String(), TokenID: tokenIDFrom(ctx), Scope: UnitScopeFrom(ctx),
 		Zone: s.cfg.Location.String(), Now: now.In(s.cfg.Location).Truncate(time.Second),
-		Periods: periodsAt(now, s.cfg.Location), Basemap: s.basemapURL(), Notice: s.cfg.Notice,
+		Periods: periodsAt(now, s.cfg.Location), Basemap: s.basemapURL(), Notice: s.cfg.Notice, Attribution: s.cfg.Attribution,
 		Version: s.cfg.Version,
 	}
 	for _, l := range i18n.Langs() {

@@ -40,6 +40,10 @@ type Config struct {
 	// Notice is shown in /v1 responses when the data is synthetic
 	// (e.g. the demo region); empty for real data.
 	Notice string
+	// Attribution credits the sources of the data (boundaries,
+	// population) as licences require; /v1/meta gives it to the web map,
+	// which shows it. Empty: none.
+	Attribution string
 	// Tiles renders the vector tiles, TileJSON and map style (a
 	// tiles.Renderer); nil answers 503 on those routes.
 	Tiles Tiles

@@ -396,6 +396,10 @@ func TestBrowserMap(t *testing.T) {
 		for _, u := range unlabelled {
 			t.Errorf("control without a label: %s", u)
 		}
+		// The data's sources are credited on the map (ODbL boundaries).
+		if a := eval[string](t, tb, `document.querySelector('.maplibregl-ctrl-attrib')?.textContent || ''`); !strings.Contains(a, "OpenStreetMap") {
+			t.Errorf("attribution %q does not credit OpenStreetMap", a)
+		}
 		if evs := tb.requested("/tiles/events"); len(evs) > 0 {
 			t.Errorf("the public page requested the analysts' events layer: %v", evs[:1])
 		}
@@ -587,6 +591,26 @@ func TestBrowserMap(t *testing.T) {
 		waitFor(t, tb, "the panel to close", `!document.querySelector('[data-testid=mahalla-panel]') || document.querySelector('[data-testid=mahalla-panel]').offsetParent === null`)
 		if eval[bool](t, tb, `document.activeElement === document.body`) {
 			t.Error("focus was lost (on <body>) after closing the panel")
+		}
+		tb.checkClean(t)
+	})
+
+	t.Run("a PMTiles basemap is drawn under the data", func(t *testing.T) {
+		if _, err := os.Stat(realBasemap); err != nil {
+			if os.Getenv("CRIMEMAP_REQUIRE_POSTGIS") == "1" {
+				t.Fatalf("real data required: %v", err)
+			}
+			t.Skipf("real data not available: %s is absent (see ../shared/data/SOURCES.md)", realBasemap)
+		}
+		base := serveDemo(t, t.TempDir(), "--demo-scale", "0.05", "--rate", "0", "--basemap", realBasemap)
+		tb := newTab(t, browser, base)
+		// Bishkek, in the Kyrgyz archive, at zoom 7.
+		tb.open(t, "/?lang=en#map=7/42.87/74.59")
+		defer tb.screenshot(t)
+		waitFor(t, tb, "the basemap layers", `(() => { const m = window.crimemap.map; const ids = m.getStyle().layers.map(l => l.id).filter(id => id.startsWith('basemap-'));
+  return !!m.getSource('basemap') && ids.length > 0 && m.queryRenderedFeatures({layers: ids}).length > 0; })()`)
+		if len(tb.requested("/basemap/")) == 0 {
+			t.Error("no basemap tile requested")
 		}
 		tb.checkClean(t)
 	})

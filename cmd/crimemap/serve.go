@@ -15,6 +15,7 @@ import (
 	"github.com/crimemap/crimemap/analytics/classify"
 	"github.com/crimemap/crimemap/analytics/disclose"
 	"github.com/crimemap/crimemap/geo"
+	"github.com/crimemap/crimemap/ingest/demo"
 	"github.com/crimemap/crimemap/server"
 	"github.com/crimemap/crimemap/store"
 	"github.com/crimemap/crimemap/tiles"
@@ -123,6 +124,10 @@ func cmdServe(ctx context.Context, env *environment, args []string) error {
 	} else if isDemoStore(ctx, st) {
 		notice = demoNotice
 	}
+	attribution := ""
+	if notice == demoNotice {
+		attribution = demo.Attribution
+	}
 
 	// The analytics snapshot: built once before serving, then rebuilt in
 	// the background whenever the store's data version changes (e.g. after
@@ -143,7 +148,7 @@ func cmdServe(ctx context.Context, env *environment, args []string) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", *addr, err)
 	}
-	srv := newService(st, live, log, server.Config{RequestTimeout: *timeout, Location: loc, Notice: notice, Policy: pol,
+	srv := newService(st, live, log, server.Config{RequestTimeout: *timeout, Location: loc, Notice: notice, Attribution: attribution, Policy: pol,
 		CORSOrigins: corsOrigins, PublicURL: cmp.Or(publicURL, "http://"+ln.Addr().String()), MetricsPublic: *metricsPublic, Admission: adm,
 		Web: web.Assets(), Basemap: basemap, Version: readBuildVersion().Version},
 		disclose.Config{K: int64(*publicK), Sensitive: splitList(*sensitive), Location: loc,

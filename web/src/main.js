@@ -695,7 +695,9 @@ async function start() {
     hash: "map",
     bounds: startBox,
     fitBoundsOptions: { padding: 20 },
-    attributionControl: false,
+    // Credits the data's sources (licences: ODbL boundaries, CC BY
+    // basemaps): /v1/meta's attribution and each source's own.
+    attributionControl: { compact: true, customAttribution: ctx.meta.attribution || undefined },
     maxZoom: 18,
     fadeDuration: 0, // no labels to fade in; tiles show when they arrive
     transformRequest: (u) => {
@@ -749,10 +751,19 @@ async function start() {
   wire();
 }
 
+// sameOrigin rebases an absolute URL of this service onto the page's own
+// origin: the service names itself by --public-url, and the page may be
+// reached under another name (localhost, a proxy); the page talks to its
+// own origin only (CSP connect-src 'self').
+const sameOrigin = (u) => u.replace(/^https?:\/\/[^/]+/, location.origin);
+
 async function addBasemap(url) {
   try {
-    const tj = await api(url);
-    map.addSource("basemap", { type: "vector", url });
+    const tj = await api(sameOrigin(url));
+    map.addSource("basemap", {
+      type: "vector", tiles: (tj.tiles || []).map(sameOrigin), minzoom: tj.minzoom ?? 0, maxzoom: tj.maxzoom ?? 14,
+      ...(tj.bounds ? { bounds: tj.bounds } : {}), ...(tj.attribution ? { attribution: tj.attribution } : {}),
+    });
     for (const l of basemapLayers(tj)) map.addLayer(l, "mahallas-fill");
   } catch (e) { reportError("basemap", e); }
 }
