@@ -2,14 +2,12 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"math"
 	"net/http"
 	"net/url"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -513,39 +511,9 @@ func optInt(n int64, ok bool) any {
 	return n
 }
 
-// serveDemo runs `crimemap serve --demo` in-process on 127.0.0.1:0 with the
-// store in dir (seeding it) and the extra flags, until the test ends, and
-// returns its base URL (http://127.0.0.1:PORT).
+// serveDemo runs `crimemap serve --demo` with the store in dir (seeding
+// it) and the extra flags until the test ends, and returns its base URL.
 func serveDemo(tb testing.TB, dir string, extra ...string) string {
 	tb.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	var stdout, stderr syncBuffer
-	done := make(chan error, 1)
-	go func() {
-		done <- run(ctx, append([]string{"serve", "--demo", "--addr", "127.0.0.1:0", "--data", dir}, extra...), noEnv, &stdout, &stderr)
-	}()
-	tb.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				tb.Errorf("graceful shutdown: %v", err)
-			}
-		case <-time.After(30 * time.Second):
-			tb.Error("serve did not stop after cancellation")
-		}
-	})
-	urlRE := regexp.MustCompile(`http://127\.0\.0\.1:\d+`)
-	for deadline := time.Now().Add(3 * time.Minute); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		if base := urlRE.FindString(stdout.String()); base != "" {
-			return base
-		}
-		select {
-		case err := <-done:
-			tb.Fatalf("serve exited early: %v\nstdout: %s\nstderr: %s", err, stdout.String(), stderr.String())
-		default:
-		}
-	}
-	tb.Fatalf("no URL printed; stdout: %s", stdout.String())
-	return ""
+	return startServe(tb, append([]string{"--demo", "--data", dir}, extra...)...)
 }

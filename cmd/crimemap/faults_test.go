@@ -88,13 +88,21 @@ func readyz(t *testing.T, base string) (int, readyBody) {
 
 // startServe runs `crimemap serve` with args until the test ends and
 // returns its base URL.
-func startServe(t *testing.T, args ...string) string {
+func startServe(t testing.TB, args ...string) string {
+	t.Helper()
+	base, _ := startServeOutput(t, args...)
+	return base
+}
+
+// startServeOutput is startServe that also returns serve's stdout (the
+// banner, as it is written).
+func startServeOutput(t testing.TB, args ...string) (string, *syncBuffer) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	var stdout, stderr syncBuffer
+	stdout, stderr := new(syncBuffer), new(syncBuffer)
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...), noEnv, &stdout, &stderr)
+		done <- run(ctx, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...), noEnv, stdout, stderr)
 	}()
 	t.Cleanup(func() {
 		cancel()
@@ -111,9 +119,9 @@ func startServe(t *testing.T, args ...string) string {
 		}
 	})
 	urlRE := regexp.MustCompile(`http://127\.0\.0\.1:\d+`)
-	for deadline := time.Now().Add(2 * time.Minute); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+	for deadline := time.Now().Add(3 * time.Minute); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
 		if base := urlRE.FindString(stdout.String()); base != "" {
-			return base
+			return base, stdout
 		}
 		select {
 		case err := <-done:
@@ -122,7 +130,7 @@ func startServe(t *testing.T, args ...string) string {
 		}
 	}
 	t.Fatalf("no URL printed; stdout: %s", stdout.String())
-	return ""
+	return "", nil
 }
 
 func tail(s string, n int) string {

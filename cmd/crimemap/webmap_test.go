@@ -152,27 +152,10 @@ func TestDemoClassified(t *testing.T) {
 // stdout once the banner is printed.
 func serveBanner(t *testing.T, args ...string) string {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	var stdout, stderr syncBuffer
-	done := make(chan error, 1)
-	go func() {
-		done <- run(ctx, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...), noEnv, &stdout, &stderr)
-	}()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("serve: %v", err)
-		}
-	})
-	for deadline := time.Now().Add(2 * time.Minute); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+	_, stdout := startServeOutput(t, args...)
+	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
 		if s := stdout.String(); strings.Contains(s, "/openapi.json") { // the banner's last line
 			return s
-		}
-		select {
-		case err := <-done:
-			done <- err
-			t.Fatalf("serve exited early: %v\n%s", err, stderr.String())
-		default:
 		}
 	}
 	t.Fatalf("no banner: %s", stdout.String())
