@@ -163,7 +163,7 @@ func cmdServe(ctx context.Context, env *environment, args []string) error {
 	url := "http://" + ln.Addr().String()
 	// The map first: `make run` promises the URL where the map opens.
 	fmt.Fprintf(env.stdout, "crimemap map: %s/\n", cmp.Or(publicURL, url))
-	fmt.Fprintf(env.stdout, "  sign in as an analyst with a token from: crimemap token create --role analyst %s\n", sf.flagsText())
+	fmt.Fprintf(env.stdout, "  sign in as an analyst with a token from: crimemap token create --role analyst %s\n    (in a checkout: go run ./cmd/crimemap token create --role analyst %s)\n", sf.flagsText(), sf.flagsText())
 	fmt.Fprintf(env.stdout, "crimemap serving %s on %s\n", sf.describe(), url)
 	fmt.Fprintf(env.stdout, "  classification policy %q version %s (%s)\n", pol.Name, pol.Version(), pol.Source)
 	if notice != "" {
