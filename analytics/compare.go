@@ -1,6 +1,10 @@
 package analytics
 
-import "math"
+import (
+	"math"
+
+	"github.com/crimemap/crimemap/geo"
+)
 
 // Compare compares a count with a base count of basePeriod (the previous
 // period or the same period last year) by the CompStat rules of Comparison:
@@ -32,4 +36,22 @@ func RatePer1000(count, population int64) *float64 {
 	}
 	r := 1000 * float64(count) / float64(population)
 	return &r
+}
+
+// MarkBoundaryChange sets c.BoundaryChanged when the unit's boundary
+// changed inside the span the comparison covers, from the start of the
+// earlier period to the end of the later (cur is the compared period): the
+// latest such change, as geo.ChangedWithin finds it.
+func (u *UnitInfo) MarkBoundaryChange(c *Comparison, cur Period) {
+	if len(u.BoundaryChanges) == 0 {
+		return
+	}
+	from, to := cur.From, cur.To
+	if c.Period.From.Before(from) {
+		from = c.Period.From
+	}
+	if c.Period.To.After(to) {
+		to = c.Period.To
+	}
+	c.BoundaryChanged = geo.ChangedWithin(u.BoundaryChanges, from, to)
 }

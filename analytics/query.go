@@ -103,6 +103,11 @@ type Comparison struct {
 	// count or base is withheld).
 	BaseBounds Bounds
 	Withheld   bool
+	// BoundaryChanged is the time from which the unit's boundary changed
+	// between the base period's start and the current period's end (the
+	// latest such change; zero when none): the two counts are of
+	// different areas. See UnitInfo.MarkBoundaryChange.
+	BoundaryChanged time.Time
 }
 
 // Bounds is the interval [Lo, Hi] that holds a true count. Exact answers
@@ -135,9 +140,12 @@ type StatsRow struct {
 	// Population of the unit (0 when unknown) and the rate per 1,000
 	// residents (nil when unknown).
 	Population int64
-	Rate       *float64
-	Previous   *Comparison
-	LastYear   *Comparison
+	// PopulationYear is the year of Population (UnitInfo.PopulationAt: the
+	// period's start year or the nearest with a figure; 0 when unknown).
+	PopulationYear int
+	Rate           *float64
+	Previous       *Comparison
+	LastYear       *Comparison
 }
 
 // StatsResult answers a StatsQuery.

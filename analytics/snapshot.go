@@ -55,7 +55,14 @@ type UnitInfo struct {
 	Level      geo.Level
 	Name       string // uz name, falling back to ru, en, then the code
 	Parent     int32  // index of the parent unit, -1 for none
-	Population int64  // 0 when unknown
+	Population int64  // 0 when unknown: the latest figure (see Populations)
+	// Populations are the unit's figures by year (geo.Unit.PopulationSeries);
+	// rates use PopulationAt.
+	Populations []geo.YearPopulation
+	// BoundaryChanges are the times from which a new version of the unit's
+	// boundary applies (geo.Unit.BoundaryChanges; nil with one version):
+	// comparisons across one are marked (Comparison.BoundaryChanged).
+	BoundaryChanges []time.Time
 	// Unknown marks a code that events carry but the unit list lacks; it is
 	// kept (named by its code, without population) so counts are never lost.
 	Unknown bool
@@ -352,3 +359,11 @@ func (s *Snapshot) Columns() Columns {
 // Rows returns the rows [lo, hi) with occurred_at in [from, to) (whole
 // Unix seconds, fractions rounded up as everywhere in the snapshot).
 func (s *Snapshot) Rows(from, to time.Time) (lo, hi int) { return s.rowRange(from, to) }
+
+// PopulationAt is the population a rate of period p uses: the figure of
+// the year p starts in (1 January, in p's zone), else the nearest year's
+// (the earlier on a tie). It returns the year used too: 0 when the only
+// figure has no year, and 0, 0 when the population is unknown.
+func (u *UnitInfo) PopulationAt(p Period) (population int64, year int) {
+	return geo.PopulationFor(u.Populations, p.From.Year())
+}

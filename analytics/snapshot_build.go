@@ -212,9 +212,12 @@ func newBuilder(units []geo.Unit, sizeHint int) *builder {
 			continue
 		}
 		b.unitIdx[u.Code] = int32(len(b.units))
-		b.units = append(b.units, UnitInfo{
-			Code: u.Code, Level: u.Level, Name: u.Name("uz"), Parent: -1, Population: u.Population,
-		})
+		info := UnitInfo{Code: u.Code, Level: u.Level, Name: u.Name("uz"), Parent: -1, Populations: u.PopulationSeries()}
+		if n := len(info.Populations); n > 0 {
+			info.Population = info.Populations[n-1].Population
+		}
+		info.BoundaryChanges = u.BoundaryChanges
+		b.units = append(b.units, info)
 	}
 	for i := range units {
 		u := &units[i]

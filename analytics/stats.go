@@ -180,18 +180,21 @@ func (s *Snapshot) Stats(q StatsQuery) (StatsResult, error) {
 	for _, u := range units {
 		info := &s.units[u]
 		base := int(u-off) * width
+		pop, popYear := info.PopulationAt(q.Period)
 		for _, g := range gs {
 			c := cur[base+g.idx]
 			row := StatsRow{
 				Unit: info.Code, Name: info.Name, Group: g.label, Count: c,
-				Population: info.Population, Rate: RatePer1000(c, info.Population),
+				Population: pop, PopulationYear: popYear, Rate: RatePer1000(c, pop),
 			}
 			if prev != nil {
 				prevC = append(prevC, Compare(c, prev[base+g.idx], prevP))
+				info.MarkBoundaryChange(&prevC[len(prevC)-1], q.Period)
 				row.Previous = &prevC[len(prevC)-1]
 			}
 			if last != nil {
 				lastC = append(lastC, Compare(c, last[base+g.idx], lastP))
+				info.MarkBoundaryChange(&lastC[len(lastC)-1], q.Period)
 				row.LastYear = &lastC[len(lastC)-1]
 			}
 			res.Rows = append(res.Rows, row)

@@ -23,7 +23,17 @@ var (
 	ErrUnknownField         = errors.New("unknown boundary field")
 	ErrBadProperty          = errors.New("bad property value")
 	ErrBadGeometry          = errors.New("bad geometry")
+	// ErrEmptyFile: the input holds nothing but white space.
+	ErrEmptyFile = errors.New("empty file (want a GeoJSON FeatureCollection)")
+	// ErrNotBoundaries: the features are points (events?), not areas; it
+	// is also an ErrBadGeometry.
+	ErrNotBoundaries error = notBoundaries{}
 )
+
+type notBoundaries struct{}
+
+func (notBoundaries) Error() string        { return "holds points (events?), not boundaries" }
+func (notBoundaries) Is(target error) bool { return target == ErrBadGeometry }
 
 // Boundary target fields accepted as keys of BoundaryOptions.Fields.
 const (
@@ -166,6 +176,9 @@ func ReadBoundaries(ctx context.Context, r io.Reader, opts BoundaryOptions) ([]U
 	dec.UseNumber()
 	var fc rawFeatureCollection
 	if err := dec.Decode(&fc); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, rep, ErrEmptyFile
+		}
 		return nil, rep, fmt.Errorf("decoding GeoJSON: %w: %w", ErrNotFeatureCollection, err)
 	}
 	if fc.Type != "FeatureCollection" {
@@ -175,6 +188,14 @@ func ReadBoundaries(ctx context.Context, r io.Reader, opts BoundaryOptions) ([]U
 		return nil, rep, fmt.Errorf("crs %q: %w", fc.CRS.Properties.Name, ErrProjected)
 	}
 	rep.Features = len(fc.Features)
+	if len(fc.Features) > 0 {
+		if g := fc.Features[0].Geometry; g != nil {
+			switch g.Type {
+			case "Point", "MultiPoint":
+				return nil, rep, fmt.Errorf("%w (feature 0 is a %s)", ErrNotBoundaries, g.Type)
+			}
+		}
+	}
 	units := make([]Unit, 0, len(fc.Features))
 	seen := make(map[string]int, len(fc.Features))
 	for i := range fc.Features {

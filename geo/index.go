@@ -21,6 +21,7 @@ type Assignment struct {
 // region this is a few hundred nanoseconds per point.
 type Index struct {
 	levels  [3]levelIndex
+	epochs  []epoch // by start time, when boundaries have versions (NewVersionedIndex)
 	parents map[string]string
 	extent  orb.Bound
 	empty   bool
@@ -117,9 +118,13 @@ func (li *levelIndex) find(p orb.Point) string {
 // decides; its ancestors come from the parent codes, so a mahalla polygon
 // that pokes over a district border still reports its own district.
 func (ix *Index) Assign(lon, lat float64) Assignment {
+	return ix.assign(&ix.levels, lon, lat)
+}
+
+func (ix *Index) assign(levels *[3]levelIndex, lon, lat float64) Assignment {
 	p := orb.Point{lon, lat}
 	var a Assignment
-	if m := ix.levels[2].find(p); m != "" {
+	if m := levels[2].find(p); m != "" {
 		a.Mahalla = m
 		a.District = ix.parents[m]
 		a.Region = ix.parents[a.District]
@@ -128,13 +133,13 @@ func (ix *Index) Assign(lon, lat float64) Assignment {
 		}
 	}
 	if a.District == "" {
-		a.District = ix.levels[1].find(p)
+		a.District = levels[1].find(p)
 	}
 	if a.District != "" && a.Region == "" {
 		a.Region = ix.parents[a.District]
 	}
 	if a.Region == "" {
-		a.Region = ix.levels[0].find(p)
+		a.Region = levels[0].find(p)
 	}
 	return a
 }

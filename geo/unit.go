@@ -3,6 +3,7 @@ package geo
 import (
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/paulmach/orb"
 )
@@ -75,8 +76,17 @@ type Unit struct {
 	Population int64
 	// PopulationYear is the year Population refers to, 0 when unknown.
 	PopulationYear int
+	// Populations are per-year figures (1 January) beside Population, from
+	// the store's population table; see PopulationAt. Stores' Units leave
+	// it nil (store.UnitsWithPopulation fills it).
+	Populations []YearPopulation
 	// Geometry is the boundary, lon/lat in EPSG:4326; may be nil.
 	Geometry orb.MultiPolygon
+	// BoundaryChanges are the times from which a new version of the
+	// boundary applies, sorted; nil when the unit has one boundary at every
+	// time (see BoundaryVersion). Filled by store.LoadUnits, not by the
+	// stores' Units.
+	BoundaryChanges []time.Time
 }
 
 // Name returns the name in lang, falling back to uz, ru, en, then the code.

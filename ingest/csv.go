@@ -28,6 +28,9 @@ func newCSVReader(src io.Reader, mapping map[string]string) (*csvReader, error) 
 	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
 		return nil, fmt.Errorf("reading header: %w", err)
 	}
+	if len(bytes.TrimSpace(first)) == 0 && errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("%w (want a CSV header line, then one row per event)", ErrEmpty)
+	}
 	sep := detectDelimiter(first)
 	r := csv.NewReader(br)
 	r.Comma = sep
@@ -36,7 +39,7 @@ func newCSVReader(src io.Reader, mapping map[string]string) (*csvReader, error) 
 	header, err := r.Read()
 	if err != nil {
 		if errors.Is(err, io.EOF) {
-			return nil, fmt.Errorf("empty input, no header line: %w", ErrBadInput)
+			return nil, fmt.Errorf("%w (want a CSV header line, then one row per event)", ErrEmpty)
 		}
 		return nil, fmt.Errorf("reading header line: %w: %w", ErrBadInput, err)
 	}
@@ -87,7 +90,7 @@ func (c *csvReader) next() (row, error) {
 	}
 	var pe *csv.ParseError
 	if errors.As(err, &pe) {
-		return row{line: pe.StartLine, err: &Reject{Line: pe.StartLine, Reason: fmt.Sprintf("unreadable CSV row: %v", pe.Err)}}, nil
+		return row{line: pe.StartLine, err: &Reject{Line: pe.StartLine, Class: RejectUnreadable, Reason: fmt.Sprintf("unreadable CSV row: %v", pe.Err)}}, nil
 	}
 	return row{}, err
 }

@@ -22,6 +22,7 @@ type geojsonReader struct {
 	props []string // property name of each virtual column
 	i     int      // next feature index
 	done  bool
+	first json.RawMessage // feature 0, read ahead by newGeoJSONReader
 }
 
 // newGeoJSONReader positions the decoder on the first element of the
@@ -31,6 +32,9 @@ func newGeoJSONReader(src io.Reader, mapping map[string]string) (*geojsonReader,
 	dec := json.NewDecoder(src)
 	dec.UseNumber()
 	if err := expectDelim(dec, '{'); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, fmt.Errorf("%w (want a GeoJSON FeatureCollection of points)", ErrEmpty)
+		}
 		return nil, err
 	}
 	for {
@@ -52,6 +56,24 @@ func newGeoJSONReader(src io.Reader, mapping map[string]string) (*geojsonReader,
 	}
 	if err := expectDelim(dec, '['); err != nil {
 		return nil, err
+	}
+	// The first feature tells a file of boundaries given by mistake.
+	var first json.RawMessage
+	if dec.More() {
+		if err := dec.Decode(&first); err != nil {
+			return nil, fmt.Errorf("GeoJSON feature 0: %w: %w", ErrBadInput, err)
+		}
+		var f struct {
+			Geometry *struct {
+				Type string `json:"type"`
+			} `json:"geometry"`
+		}
+		if json.Unmarshal(first, &f) == nil && f.Geometry != nil {
+			switch f.Geometry.Type {
+			case "Polygon", "MultiPolygon", "GeometryCollection":
+				return nil, fmt.Errorf("%w (feature 0 is a %s)", ErrNotEvents, f.Geometry.Type)
+			}
+		}
 	}
 	// Virtual header: every name a field may be mapped to, plus the geometry.
 	var header []string
@@ -78,7 +100,7 @@ func newGeoJSONReader(src io.Reader, mapping map[string]string) (*geojsonReader,
 	if err != nil {
 		return nil, err
 	}
-	return &geojsonReader{dec: dec, sch: sch, props: header}, nil
+	return &geojsonReader{dec: dec, sch: sch, props: header, first: first}, nil
 }
 
 func expectDelim(dec *json.Decoder, want json.Delim) error {
@@ -107,24 +129,32 @@ type pointFeature struct {
 const maxRawText = 2000
 
 func (g *geojsonReader) next() (row, error) {
-	if g.done || !g.dec.More() {
-		g.done = true
-		return row{}, io.EOF
+	var raw json.RawMessage
+	if g.first != nil {
+		raw, g.first = g.first, nil
+	} else {
+		if g.done || !g.dec.More() {
+			g.done = true
+			return row{}, io.EOF
+		}
+		if err := g.dec.Decode(&raw); err != nil {
+			g.done = true
+			return row{}, fmt.Errorf("GeoJSON feature %d: %w: %w", g.i, ErrBadInput, err)
+		}
 	}
 	idx := g.i
 	g.i++
-	var raw json.RawMessage
-	if err := g.dec.Decode(&raw); err != nil {
-		g.done = true
-		return row{}, fmt.Errorf("GeoJSON feature %d: %w: %w", idx, ErrBadInput, err)
-	}
 	text := string(raw)
 	if len(text) > maxRawText {
 		text = text[:maxRawText]
 	}
 	r := row{line: idx, raw: text}
 	reject := func(field, format string, args ...any) (row, error) {
-		r.err = &Reject{Line: idx, Field: field, Reason: fmt.Sprintf(format, args...), Raw: text}
+		class := RejectUnreadable
+		if field != "" && field != "geometry" {
+			class = RejectBadValue
+		}
+		r.err = &Reject{Line: idx, Field: field, Class: class, Reason: fmt.Sprintf(format, args...), Raw: text}
 		return r, nil
 	}
 	var f pointFeature

@@ -19,16 +19,29 @@ import (
 	"github.com/crimemap/crimemap/analytics"
 	"github.com/crimemap/crimemap/geo"
 	"github.com/crimemap/crimemap/store"
+	"github.com/paulmach/orb"
 )
 
 // Errors that stop a whole import (a bad row is a Reject, never an error).
 var (
 	ErrUnknownField  = errors.New("unknown field")
 	ErrMissingColumn = errors.New("missing column")
-	ErrNoKind        = errors.New("no kind: give Options.Kind or a kind column")
+	ErrNoKind        = errors.New("no kind column and no kind given")
 	ErrFormat        = errors.New("unknown format (want csv or geojson)")
 	ErrBadInput      = errors.New("bad input")
+	// ErrEmpty: the input holds nothing (or only white space); it is also
+	// an ErrBadInput.
+	ErrEmpty error = badInput("empty file")
+	// ErrNotEvents: a GeoJSON input holds polygons (boundaries?), not
+	// point events; it is also an ErrBadInput.
+	ErrNotEvents error = badInput("holds polygons (boundaries?), not events")
 )
+
+// badInput is a sentinel error that is also ErrBadInput.
+type badInput string
+
+func (e badInput) Error() string        { return string(e) }
+func (e badInput) Is(target error) bool { return target == ErrBadInput }
 
 // Format is the file format of a source.
 type Format string
@@ -154,6 +167,25 @@ type Summary struct {
 	Unassigned int // accepted with a location outside every unit
 	// Store sums the sink's results.
 	Store store.Result
+	// RejectedBy counts the rejects by class (Rejected in all).
+	RejectedBy map[RejectClass]int
+	// FarOutside is the bounding box of the points rejected as
+	// RejectFarOutside (lon/lat; meaningful when that count is > 0).
+	FarOutside orb.Bound
+}
+
+// TopReject returns the class with the most rejects and its count ("", 0
+// when nothing was rejected); ties go to the class named first in
+// RejectClasses.
+func (s *Summary) TopReject() (RejectClass, int) {
+	var top RejectClass
+	n := 0
+	for _, c := range RejectClasses {
+		if s.RejectedBy[c] > n {
+			top, n = c, s.RejectedBy[c]
+		}
+	}
+	return top, n
 }
 
 // row is one record on its way through the pipeline.
@@ -165,10 +197,11 @@ type row struct {
 }
 
 type outcome struct {
-	ok   bool
-	hash uint64 // of kind and source_id, computed by the worker
-	ev   analytics.Event
-	rej  Reject
+	ok       bool
+	hash     uint64 // of kind and source_id, computed by the worker
+	ev       analytics.Event
+	rej      Reject
+	lon, lat float64 // of a RejectFarOutside point
 }
 
 type chunk struct {
@@ -301,8 +334,10 @@ func Run(ctx context.Context, src io.Reader, opts Options, sink Sink) (Summary, 
 		batch = st.buffer()
 		return nil
 	}
+	sum.RejectedBy = map[RejectClass]int{}
 	reject := func(r Reject) error {
 		sum.Rejected++
+		sum.RejectedBy[r.Class]++
 		if rw != nil {
 			if err := rw.Write(r); err != nil {
 				return fmt.Errorf("writing rejects: %w", err)
@@ -321,13 +356,21 @@ func Run(ctx context.Context, src io.Reader, opts Options, sink Sink) (Summary, 
 			o := &c.out[i]
 			sum.Rows++
 			if !o.ok {
+				if o.rej.Class == RejectFarOutside {
+					p := orb.Point{o.lon, o.lat}
+					if sum.RejectedBy[RejectFarOutside] == 0 {
+						sum.FarOutside = p.Bound()
+					} else {
+						sum.FarOutside = sum.FarOutside.Extend(p)
+					}
+				}
 				if err := reject(o.rej); err != nil {
 					return sum, err
 				}
 				continue
 			}
 			if first, dup := seen.add(o.hash, o.ev.Kind, o.ev.SourceID, int32(c.rows[i].line)); dup {
-				if err := reject(Reject{Line: c.rows[i].line, Field: FieldSourceID,
+				if err := reject(Reject{Line: c.rows[i].line, Field: FieldSourceID, Class: RejectDuplicate,
 					Reason: fmt.Sprintf("duplicate source_id %q (kind %s), first at line %d: kept the first", o.ev.SourceID, o.ev.Kind, first),
 					Raw:    conv.raw(&c.rows[i])}); err != nil {
 					return sum, err
@@ -564,15 +607,15 @@ func (cv *converter) get(r *row, f int) string {
 }
 
 func (cv *converter) convert(r *row, o *outcome) {
-	fail := func(field, format string, args ...any) {
-		*o = outcome{rej: Reject{Line: r.line, Field: field, Reason: fmt.Sprintf(format, args...), Raw: cv.raw(r)}}
+	fail := func(class RejectClass, field, format string, args ...any) {
+		*o = outcome{rej: Reject{Line: r.line, Field: field, Class: class, Reason: fmt.Sprintf(format, args...), Raw: cv.raw(r)}}
 	}
 	if r.err != nil {
 		*o = outcome{rej: *r.err}
 		return
 	}
 	if n := cv.sch.ncol; n > 0 && len(r.fields) != n {
-		fail("", "expected %d fields, got %d", n, len(r.fields))
+		fail(RejectUnreadable, "", "expected %d fields, got %d", n, len(r.fields))
 		return
 	}
 	ev := &o.ev
@@ -581,30 +624,30 @@ func (cv *converter) convert(r *row, o *outcome) {
 		if s := cv.get(r, idxKind); s != "" || cv.opts.Kind == 0 {
 			k, err := analytics.ParseKind(s)
 			if err != nil {
-				fail(FieldKind, "%v", err)
+				fail(RejectBadValue, FieldKind, "%v", err)
 				return
 			}
 			ev.Kind = k
 		}
 	}
 	if ev.SourceID = cv.get(r, fSourceID); ev.SourceID == "" {
-		fail(FieldSourceID, "missing required field source_id")
+		fail(RejectMissing, FieldSourceID, "missing required field source_id")
 		return
 	}
 	ts := cv.get(r, fOccurredAt)
 	if ts == "" {
-		fail(FieldOccurredAt, "missing required field occurred_at")
+		fail(RejectMissing, FieldOccurredAt, "missing required field occurred_at")
 		return
 	}
 	t, ok := parseTime(ts, cv.opts.Location)
 	if !ok {
 		_, err := ParseTime(ts, cv.opts.Location)
-		fail(FieldOccurredAt, "%v", err)
+		fail(RejectBadTime, FieldOccurredAt, "%v", err)
 		return
 	}
 	ev.OccurredAt = t
 	if ev.Category = cv.get(r, fCategory); ev.Category == "" {
-		fail(FieldCategory, "missing required field category")
+		fail(RejectMissing, FieldCategory, "missing required field category")
 		return
 	}
 	if ev.Kind == analytics.KindCrime || ev.Kind == analytics.KindOffence {
@@ -615,7 +658,7 @@ func (cv *converter) convert(r *row, o *outcome) {
 		if s := cv.get(r, fSeverity); s != "" {
 			sv, err := parseSeverity(s)
 			if err != nil {
-				fail(FieldSeverity, "%v", err)
+				fail(RejectBadValue, FieldSeverity, "%v", err)
 				return
 			}
 			ev.Severity = sv
@@ -624,7 +667,7 @@ func (cv *converter) convert(r *row, o *outcome) {
 			s := cv.get(r, fFlag0+i)
 			b, ok := parseBool(s)
 			if !ok {
-				fail(fl.Name, "bad boolean %q (want 1/0, true/false, yes/no, ha/yo'q, да/нет)", s)
+				fail(RejectBadValue, fl.Name, "bad boolean %q (want 1/0, true/false, yes/no, ha/yo'q, да/нет)", s)
 				return
 			}
 			if b {
@@ -636,7 +679,7 @@ func (cv *converter) convert(r *row, o *outcome) {
 			s := cv.get(r, f)
 			n, ok := parseCount(s)
 			if !ok {
-				fail(Fields[f], "bad count %q (want a whole number >= 0)", s)
+				fail(RejectBadValue, Fields[f], "bad count %q (want a whole number >= 0)", s)
 				return
 			}
 			if f == idxKilled {
@@ -650,13 +693,13 @@ func (cv *converter) convert(r *row, o *outcome) {
 		if s := cv.get(r, idxFine); s != "" {
 			x, ok := parseNumber(s)
 			if !ok || x < 0 {
-				fail(FieldFine, "bad amount %q (want a number >= 0)", s)
+				fail(RejectBadValue, FieldFine, "bad amount %q (want a number >= 0)", s)
 				return
 			}
 			ev.Fine = x
 		}
 	}
-	if !cv.location(r, ev, fail) {
+	if !cv.location(r, o, fail) {
 		return
 	}
 	o.ok = true
@@ -665,7 +708,8 @@ func (cv *converter) convert(r *row, o *outcome) {
 
 // location validates and fills the point, cell and units; false when the
 // row was rejected.
-func (cv *converter) location(r *row, ev *analytics.Event, fail func(string, string, ...any)) bool {
+func (cv *converter) location(r *row, o *outcome, fail func(RejectClass, string, string, ...any)) bool {
+	ev := &o.ev
 	if !cv.sch.has(fLat) {
 		return true
 	}
@@ -678,17 +722,17 @@ func (cv *converter) location(r *row, ev *analytics.Event, fail func(string, str
 		if slon == "" {
 			field, other = FieldLon, FieldLat
 		}
-		fail(field, "missing %s while %s is given", field, other)
+		fail(RejectMissing, field, "missing %s while %s is given", field, other)
 		return false
 	}
 	lat, ok := parseNumber(slat)
 	if !ok {
-		fail(FieldLat, "bad number %q", slat)
+		fail(RejectBadValue, FieldLat, "bad number %q", slat)
 		return false
 	}
 	lon, ok := parseNumber(slon)
 	if !ok {
-		fail(FieldLon, "bad number %q", slon)
+		fail(RejectBadValue, FieldLon, "bad number %q", slon)
 		return false
 	}
 	if lat == 0 && lon == 0 {
@@ -699,30 +743,31 @@ func (cv *converter) location(r *row, ev *analytics.Event, fail func(string, str
 	swappedNear := math.Abs(lon) <= 90 && (ix == nil || ix.Near(lat, lon, margin))
 	if math.Abs(lat) > 90 || math.Abs(lon) > 180 {
 		if math.Abs(lat) > 90 && math.Abs(lat) <= 180 && swappedNear {
-			fail(FieldLat, "lat/lon look swapped: lat=%s lon=%s (lat outside ±90; swapped the point lies in the area)", slat, slon)
+			fail(RejectSwapped, FieldLat, "lat/lon look swapped: lat=%s lon=%s (lat outside ±90; swapped the point lies in the area)", slat, slon)
 			return false
 		}
 		field := FieldLat
 		if math.Abs(lat) <= 90 {
 			field = FieldLon
 		}
-		fail(field, "coordinates out of range: lat=%s lon=%s (want lat in ±90, lon in ±180)", slat, slon)
+		fail(RejectOutOfRange, field, "coordinates out of range: lat=%s lon=%s (want lat in ±90, lon in ±180)", slat, slon)
 		return false
 	}
 	if ix != nil && !ix.Near(lon, lat, margin) {
 		if swappedNear && !ix.Empty() {
-			fail(FieldLat, "lat/lon look swapped: lat=%s lon=%s lies in the area only when swapped", slat, slon)
+			fail(RejectSwapped, FieldLat, "lat/lon look swapped: lat=%s lon=%s lies in the area only when swapped", slat, slon)
 			return false
 		}
-		fail(FieldLat, "point lat=%s lon=%s is more than %g km outside every unit", slat, slon, margin)
+		fail(RejectFarOutside, FieldLat, "point lat=%s lon=%s is more than %g km outside every unit", slat, slon, margin)
+		o.lon, o.lat = lon, lat
 		return false
 	}
 	if err := ev.SetLocation(lat, lon); err != nil {
-		fail(FieldLat, "%v", err)
+		fail(RejectOutOfRange, FieldLat, "%v", err)
 		return false
 	}
 	if ix != nil {
-		a := ix.Assign(lon, lat)
+		a := ix.AssignAt(lon, lat, ev.OccurredAt) // the boundaries valid at its time
 		ev.Region, ev.District, ev.Mahalla = a.Region, a.District, a.Mahalla
 	}
 	return true

@@ -15,11 +15,68 @@ type Reject struct {
 	Line int
 	// Field is the field that failed ("" for a row that could not be split).
 	Field string
+	// Class groups the reason for summaries and advice (not written to
+	// the rejects CSV).
+	Class RejectClass
 	// Reason says what is wrong, with the offending value.
 	Reason string
 	// Raw is the original row re-joined with the file's delimiter (CSV) or
 	// the feature's JSON text (GeoJSON, cut at 2,000 bytes).
 	Raw string
+}
+
+// RejectClass is the cause of a reject, coarser than its Reason.
+type RejectClass string
+
+// The classes of rejects.
+const (
+	// RejectFarOutside: a point more than MarginKm outside every unit.
+	RejectFarOutside RejectClass = "far_outside"
+	// RejectSwapped: lat and lon look swapped.
+	RejectSwapped RejectClass = "latlon_swapped"
+	// RejectOutOfRange: coordinates outside ±90/±180 (projected?).
+	RejectOutOfRange RejectClass = "out_of_range"
+	// RejectBadTime: occurred_at in no known layout.
+	RejectBadTime RejectClass = "bad_time"
+	// RejectMissing: a required field (or half of lat/lon) is empty.
+	RejectMissing RejectClass = "missing_field"
+	// RejectBadValue: a number, boolean, kind or severity that does not parse.
+	RejectBadValue RejectClass = "bad_value"
+	// RejectDuplicate: a source_id seen earlier in the input.
+	RejectDuplicate RejectClass = "duplicate"
+	// RejectUnreadable: a row that cannot be split into fields, with the
+	// wrong number of fields, or a GeoJSON feature that is not a point.
+	RejectUnreadable RejectClass = "unreadable"
+)
+
+// RejectClasses lists every class, the ones that usually concern whole
+// files first.
+var RejectClasses = [...]RejectClass{
+	RejectFarOutside, RejectSwapped, RejectOutOfRange, RejectBadTime,
+	RejectMissing, RejectUnreadable, RejectBadValue, RejectDuplicate,
+}
+
+// Describe says in a few words what the rejects of class c have in common.
+func (c RejectClass) Describe(marginKm float64) string {
+	switch c {
+	case RejectFarOutside:
+		return fmt.Sprintf("more than %g km outside every stored unit", marginKm)
+	case RejectSwapped:
+		return "lat/lon look swapped"
+	case RejectOutOfRange:
+		return "coordinates out of range (not lon/lat degrees?)"
+	case RejectBadTime:
+		return "unreadable occurred_at time"
+	case RejectMissing:
+		return "a required field is empty"
+	case RejectBadValue:
+		return "a bad value (number, boolean, kind or severity)"
+	case RejectDuplicate:
+		return "duplicate source_id"
+	case RejectUnreadable:
+		return "unreadable row (wrong number of fields, bad quoting or not a point)"
+	}
+	return "other"
 }
 
 func (r Reject) String() string {

@@ -126,15 +126,27 @@ func (q query) period(required bool) (analytics.Period, bool, error) {
 
 var formatsTable = []string{"json", "csv", "arrow"}
 
-// analyticsError maps query errors from the snapshot to parameter errors.
-func analyticsError(err error, param, value string) error {
+// queryError maps the error of a snapshot query: an unknown unit to a 404
+// naming unit (the code the query filtered on), a bad query to a 400
+// naming param and its value. The two are distinct arguments: a query
+// whose parameter at fault is not its unit (interval, res, ...) must still
+// name the unit it did not find.
+func queryError(err error, unit, param, value string) error {
 	switch {
 	case errors.Is(err, analytics.ErrUnknownUnit):
-		return fmt.Errorf("%w: %w", store.ErrNotFound, err)
+		// The message ends at ErrNotFound: what follows is the analytics'
+		// own wording, logged only.
+		return fmt.Errorf("unit %q: no region, district or mahalla has this code: %w: %w", unit, store.ErrNotFound, err)
 	case errors.Is(err, analytics.ErrBadQuery):
 		return &ParamError{Param: param, Value: value, Err: err}
 	}
 	return err
+}
+
+// analyticsError is queryError for a query whose parameter at fault is
+// the unit itself (param names it: unit, or code in a path).
+func analyticsError(err error, param, value string) error {
+	return queryError(err, value, param, value)
 }
 
 func (s *Server) handleStats(w http.ResponseWriter, r *http.Request) error {
@@ -244,7 +256,7 @@ func (s *Server) handleSeries(w http.ResponseWriter, r *http.Request) error {
 		res, err = s.disclose.Series(r.Context(), snap, sq.Interval, per, sq.Filter, s.cfg.Now())
 	}
 	if err != nil {
-		return analyticsError(err, "interval", ivName)
+		return queryError(err, sq.Filter.Unit, "interval", ivName)
 	}
 	s.setSnapshotHeader(w, res.Snapshot)
 	view := s.view(w, exact)
@@ -291,7 +303,7 @@ func (s *Server) handleHexbins(w http.ResponseWriter, r *http.Request) error {
 		out, err = s.disclose.Hexbins(r.Context(), snap, hq, s.cfg.Now())
 	}
 	if err != nil {
-		return analyticsError(err, "res", strconv.Itoa(res))
+		return queryError(err, hq.Filter.Unit, "res", strconv.Itoa(res))
 	}
 	s.setSnapshotHeader(w, out.Snapshot)
 	view := s.view(w, exact)

@@ -62,6 +62,10 @@ type comparisonJSON struct {
 	Percent     *float64 `json:"percent"`
 	Z           *float64 `json:"z"`
 	Significant *bool    `json:"significant"`
+	// BoundaryChanged is the date (in the period's zone) from which the
+	// unit's boundary changed between the two periods, so the counts are of
+	// different areas; absent when it did not.
+	BoundaryChanged string `json:"boundary_changed,omitempty"`
 }
 
 func toComparisonJSON(c *analytics.Comparison) *comparisonJSON {
@@ -70,6 +74,9 @@ func toComparisonJSON(c *analytics.Comparison) *comparisonJSON {
 	}
 	bc := toCountJSON(c.Base, c.BaseBounds)
 	j := &comparisonJSON{Period: toPeriodJSON(c.Period), Base: bc.Count, BaseLo: bc.CountLo, BaseHi: bc.CountHi}
+	if !c.BoundaryChanged.IsZero() {
+		j.BoundaryChanged = c.BoundaryChanged.In(c.Period.From.Location()).Format(time.DateOnly)
+	}
 	if !c.Withheld {
 		d, z, sig := c.Diff, c.Z, c.Significant
 		j.Diff, j.Percent, j.Z, j.Significant = &d, c.Percent, &z, &sig
@@ -82,10 +89,13 @@ type statsRowJSON struct {
 	Name  string `json:"name"`
 	Group string `json:"group,omitempty"`
 	countJSON
-	Population *int64          `json:"population"`
-	Rate       *float64        `json:"rate_per_1000"`
-	Previous   *comparisonJSON `json:"previous,omitempty"`
-	LastYear   *comparisonJSON `json:"last_year,omitempty"`
+	Population *int64 `json:"population"`
+	// PopulationYear is the year of Population the rate used (the
+	// period's start year, else the nearest year with a figure).
+	PopulationYear *int            `json:"population_year"`
+	Rate           *float64        `json:"rate_per_1000"`
+	Previous       *comparisonJSON `json:"previous,omitempty"`
+	LastYear       *comparisonJSON `json:"last_year,omitempty"`
 }
 
 // totalsJSON are the totals of a stats answer, each with its interval.
@@ -131,6 +141,10 @@ func statsJSON(res *analytics.StatsResult, view viewJSON, notice string) statsRe
 		if r.Population > 0 {
 			p := r.Population
 			rows[i].Population = &p
+			if r.PopulationYear > 0 {
+				y := r.PopulationYear
+				rows[i].PopulationYear = &y
+			}
 		}
 	}
 	t, nl, un := toCountJSON(res.Total, res.TotalBounds), toCountJSON(res.NoLocation, res.NoLocationBounds), toCountJSON(res.Unassigned, res.UnassignedBounds)
@@ -183,7 +197,10 @@ func (s *Server) statsGeoJSON(ctx context.Context, res *analytics.StatsResult, v
 		}
 		countProps(p, "count", row.Count, row.Bounds)
 		if row.Population > 0 {
-			p["population"] = row.Population
+			p["population"], p["population_year"] = row.Population, nil
+			if row.PopulationYear > 0 {
+				p["population_year"] = row.PopulationYear
+			}
 		}
 		if row.Rate != nil {
 			p["rate_per_1000"] = *row.Rate

@@ -100,8 +100,12 @@ func (s *Server) toRunJSON(r *classify.Run, district string) runJSON {
 // runPeriod reads the period parameter as a label ("2025-Q3"), normalised
 // as the classifier names periods.
 func (s *Server) runPeriod(q query, required bool) (string, error) {
-	if q.str("period") == "" && !required {
-		return "", nil
+	if q.str("period") == "" {
+		if !required {
+			return "", nil
+		}
+		// Runs are named by period labels: no from/to here.
+		return "", &ParamError{Param: "period", Allowed: "a period label as the classifier names it: 2025, 2025-H1, 2025-Q3, 2025-07 or 2025-W28"}
 	}
 	p, _, err := q.period(true)
 	if err != nil {

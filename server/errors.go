@@ -48,6 +48,52 @@ func (e *ParamError) Error() string {
 
 func (e *ParamError) Unwrap() error { return e.Err }
 
+// UnknownParamError is a query parameter the route does not document
+// (server/openapi.json): it names them, the route and what is allowed, and
+// suggests the allowed name nearest to a misspelt one. It maps to 400.
+type UnknownParamError struct {
+	Params  []string    // the unknown names, sorted
+	Route   string      // "GET /v1/stats"
+	Allowed []string    // the route's query parameters, sorted
+	Suggest [][2]string // unknown names with the allowed one each is near (within edit distance 2)
+}
+
+func (e *UnknownParamError) Error() string {
+	quoted := make([]string, len(e.Params))
+	for i, p := range e.Params {
+		quoted[i] = quoteName(p)
+	}
+	msg := "unknown query parameter "
+	if len(quoted) > 1 {
+		msg = "unknown query parameters "
+	}
+	allowed := "none"
+	if len(e.Allowed) > 0 {
+		allowed = strings.Join(e.Allowed, ", ")
+	}
+	msg += strings.Join(quoted, ", ") + " on " + e.Route + " (allowed: " + allowed + ")"
+	switch {
+	case len(e.Suggest) == 1 && len(e.Params) == 1:
+		msg += fmt.Sprintf("; did you mean %q?", e.Suggest[0][1])
+	case len(e.Suggest) > 0:
+		hints := make([]string, len(e.Suggest))
+		for i, sg := range e.Suggest {
+			hints[i] = fmt.Sprintf("%q for %s", sg[1], quoteName(sg[0]))
+		}
+		msg += "; did you mean " + strings.Join(hints, ", ") + "?"
+	}
+	return msg
+}
+
+// quoteName quotes a client's parameter name for a message, cut to 64
+// runes.
+func quoteName(name string) string {
+	if r := []rune(name); len(r) > 64 {
+		return fmt.Sprintf("%q...", string(r[:64]))
+	}
+	return fmt.Sprintf("%q", name)
+}
+
 // apiError is the JSON body of every error response.
 type apiError struct {
 	Error     string `json:"error"`
@@ -60,6 +106,7 @@ type apiError struct {
 // does so.
 func statusOf(err error) int {
 	var pe *ParamError
+	var ue *UnknownParamError
 	var ae *AuthError
 	var re *RefusedError
 	switch {
@@ -69,7 +116,7 @@ func statusOf(err error) int {
 		return re.status() // 429 the client's rate, 503 the service's capacity
 	case errors.Is(err, ErrTooLarge):
 		return http.StatusUnprocessableEntity // over the per-request maximum: narrow it
-	case errors.As(err, &pe), errors.Is(err, store.ErrInvalid):
+	case errors.As(err, &pe), errors.As(err, &ue), errors.Is(err, store.ErrInvalid):
 		return http.StatusBadRequest
 	case errors.Is(err, hotspot.ErrNotMeaningful), errors.Is(err, hotspot.ErrTooFew):
 		return http.StatusUnprocessableEntity // a valid request whose analysis would mean nothing
@@ -122,6 +169,10 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	var pe *ParamError
 	if errors.As(err, &pe) {
 		body.Param = pe.Param
+	}
+	var ue *UnknownParamError
+	if errors.As(err, &ue) && len(ue.Params) > 0 {
+		body.Param = ue.Params[0]
 	}
 	var ae *AuthError
 	if errors.As(err, &ae) {

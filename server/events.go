@@ -93,6 +93,12 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	eq.Unit = q.str("unit")
+	// category: comma-separated, as on /v1/stats (exact names).
+	if eq.Categories = q.list("category"); len(eq.Categories) > store.MaxCategories {
+		s.writeError(w, r, &ParamError{Param: "category", Value: fmt.Sprintf("%d categories", len(eq.Categories)),
+			Allowed: fmt.Sprintf("at most %d categories (comma-separated)", store.MaxCategories)})
+		return
+	}
 	if scope := UnitScopeFrom(r.Context()); scope != "" {
 		// A token limited to a territory reads the raw events inside it only.
 		if eq.Unit == "" {

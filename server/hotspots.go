@@ -151,6 +151,9 @@ func (s *Server) handleMahallaHotspots(w http.ResponseWriter, r *http.Request) e
 	if mq.Filter, err = q.filter(); err != nil {
 		return err
 	}
+	// No bbox here (openapi.json; checkQuery refuses it): the study area is
+	// the unit's mahallas, and a box would read its outside as cold ones.
+	mq.Filter.BBox = nil
 	if mq.Filter.Unit == "" {
 		return &ParamError{Param: "unit", Allowed: "a district or region code whose mahallas to analyse"}
 	}

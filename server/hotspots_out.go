@@ -134,22 +134,24 @@ func hotspotsRecord(res *hotspot.HexResult) arrow.RecordBatch {
 }
 
 type mahallaHotJSON struct {
-	Code       string   `json:"code"`
-	Name       string   `json:"name"`
-	Count      int64    `json:"count"`
-	Population *int64   `json:"population"`
-	Rate       *float64 `json:"rate_per_1000"`
-	Value      float64  `json:"value"`
-	Neighbors  int      `json:"neighbors"`
-	Z          *float64 `json:"z"`
-	P          *float64 `json:"p"`
-	Bin        int8     `json:"bin"`
-	RawBin     int8     `json:"raw_bin"`
-	MoranI     *float64 `json:"moran_i"`
-	MoranZ     *float64 `json:"moran_z"`
-	MoranP     *float64 `json:"moran_p"`
-	Quadrant   string   `json:"quadrant"`
-	Cluster    string   `json:"cluster"`
+	Code       string `json:"code"`
+	Name       string `json:"name"`
+	Count      int64  `json:"count"`
+	Population *int64 `json:"population"`
+	// PopulationYear: the year of Population the rate used.
+	PopulationYear *int     `json:"population_year"`
+	Rate           *float64 `json:"rate_per_1000"`
+	Value          float64  `json:"value"`
+	Neighbors      int      `json:"neighbors"`
+	Z              *float64 `json:"z"`
+	P              *float64 `json:"p"`
+	Bin            int8     `json:"bin"`
+	RawBin         int8     `json:"raw_bin"`
+	MoranI         *float64 `json:"moran_i"`
+	MoranZ         *float64 `json:"moran_z"`
+	MoranP         *float64 `json:"moran_p"`
+	Quadrant       string   `json:"quadrant"`
+	Cluster        string   `json:"cluster"`
 }
 
 func toMahallaHotJSON(r *hotspot.MahallaRow) mahallaHotJSON {
@@ -159,6 +161,10 @@ func toMahallaHotJSON(r *hotspot.MahallaRow) mahallaHotJSON {
 	if r.Population > 0 {
 		p := r.Population
 		j.Population = &p
+		if r.PopulationYear > 0 {
+			y := r.PopulationYear
+			j.PopulationYear = &y
+		}
 	}
 	return j
 }

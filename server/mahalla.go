@@ -33,9 +33,13 @@ type profileClassificationJSON struct {
 
 type profileStatsJSON struct {
 	countJSON
-	Rate     *float64        `json:"rate_per_1000"`
-	Previous *comparisonJSON `json:"previous"`
-	LastYear *comparisonJSON `json:"last_year"`
+	// Population and its year are what Rate used (the period's start
+	// year, else the nearest year with a figure).
+	Population     *int64          `json:"population"`
+	PopulationYear *int            `json:"population_year"`
+	Rate           *float64        `json:"rate_per_1000"`
+	Previous       *comparisonJSON `json:"previous"`
+	LastYear       *comparisonJSON `json:"last_year"`
 	// ByKind: crime, accident, offence, each with its comparisons.
 	ByKind []statsRowJSON `json:"by_kind"`
 }
@@ -174,6 +178,7 @@ func (s *Server) handleMahallaProfile(w http.ResponseWriter, r *http.Request) er
 		for _, row := range rows {
 			if row.Unit == code {
 				out.Stats.countJSON, out.Stats.Rate, out.Stats.Previous, out.Stats.LastYear = row.countJSON, row.Rate, row.Previous, row.LastYear
+				out.Stats.Population, out.Stats.PopulationYear = row.Population, row.PopulationYear
 			}
 		}
 	}

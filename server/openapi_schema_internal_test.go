@@ -85,7 +85,7 @@ func TestOpenAPIResponseSchemas(t *testing.T) {
 	}
 	pct, rate := 12.5, 0.7
 	per := analytics.Period{Label: "2025-Q3", From: time.Unix(0, 0), To: time.Unix(1, 0)}
-	cmp := analytics.Comparison{Period: per, Base: 8, Diff: 2, Percent: &pct, Z: 0.7}
+	cmp := analytics.Comparison{Period: per, Base: 8, Diff: 2, Percent: &pct, Z: 0.7, BoundaryChanged: per.To} // every optional field written
 	stats := analytics.StatsResult{Period: per, Level: geo.LevelMahalla, Rows: []analytics.StatsRow{{
 		Unit: "1", Name: "n", Group: "theft", Count: 10, Population: 100, Rate: &rate, Previous: &cmp, LastYear: &cmp}}}
 	series := analytics.SeriesResult{Interval: analytics.IntervalMonth, Points: []analytics.SeriesPoint{{Start: per.From, Count: 3}}}

@@ -13,6 +13,9 @@ import (
 	"github.com/crimemap/crimemap/store"
 )
 
+// reportPeriods are the periods a report covers.
+const reportPeriods = "a closed month, quarter, half or year: 2025-09, 2025-Q3, 2025-H1 or 2025"
+
 // reportBytes is the estimated memory of building one report (the figures,
 // the document and its fonts): heavy work, admitted as such.
 const reportBytes = 96 << 20
@@ -23,6 +26,9 @@ const reportBytes = 96 << 20
 // never leaves a partial file with the client.
 func (s *Server) handleReport(w http.ResponseWriter, r *http.Request) error {
 	q := s.query(r)
+	if q.str("period") == "" { // a closed calendar period: no from/to here
+		return &ParamError{Param: "period", Allowed: reportPeriods}
+	}
 	per, _, err := q.period(true)
 	if err != nil {
 		return err

@@ -114,6 +114,9 @@ type Server struct {
 	web *webFiles
 	// bbox memoises the extent of the stored units for /v1/meta.
 	bbox bboxMemo
+	// queryParams are the query parameters of each documented route
+	// (openapi.json), checked by checkQuery.
+	queryParams queryParams
 }
 
 // New builds a Server; call Handler or Serve.
@@ -157,6 +160,11 @@ func New(cfg Config) *Server {
 	} else {
 		s.catalogues = cat
 	}
+	if qp, err := loadQueryParams(openAPI); err != nil {
+		s.log.Error("query parameters from openapi.json: unchecked", "err", err) // TestOpenAPIQueryParams fails first
+	} else {
+		s.queryParams = qp
+	}
 	s.router = s.routes()
 	return s
 }
@@ -180,6 +188,9 @@ func (s *Server) routes() chi.Router {
 	r.Use(middleware.Timeout(s.cfg.RequestTimeout))
 	r.Use(s.authenticate) // RoleFrom(ctx); 401 for a bad token
 	r.Use(s.rateLimit)    // per client: the token's ID, else the address
+	// Last: an undocumented query parameter is a 400 on every route
+	// (querycheck.go), before any handler could ignore it.
+	r.Use(s.checkQuery)
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, fmt.Errorf("no route %s %s: %w", r.Method, r.URL.Path, store.ErrNotFound))
 	})

@@ -99,6 +99,10 @@ func TestTileEndpoints(t *testing.T) {
 		{path("districts", qarshi) + "?period=2026-Q9", "period"},
 		{path("districts", qarshi) + "?kind=theft", "kind"},
 		{ts.URL + "/tiles/nope.json", "layer"},
+		// Only the documented parameters, which are the forwarded ones:
+		// anything else is refused, not dropped in silence.
+		{ts.URL + "/tiles/districts,events.json?period=2026-Q2&unit=1710", "unit"},
+		{ts.URL + "/styles/default.json?period=2026-Q2&unit=1710", "unit"},
 	} {
 		status, _, body := get(t, tc.url)
 		var e struct{ Param string }
@@ -108,7 +112,7 @@ func TestTileEndpoints(t *testing.T) {
 		}
 	}
 
-	status, _, body = get(t, ts.URL+"/tiles/districts,events.json?period=2026-Q2&kind=crime&unit=ignored")
+	status, _, body = get(t, ts.URL+"/tiles/districts,events.json?period=2026-Q2&kind=crime")
 	var tj tiles.TileJSON
 	if status != 200 || json.Unmarshal(body, &tj) != nil {
 		t.Fatalf("tilejson: %d %s", status, body)

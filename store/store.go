@@ -96,6 +96,11 @@ type EventQuery struct {
 	BBox *orb.Bound
 	// Unit keeps events in the unit of that code at any level.
 	Unit string
+	// Categories, when not empty, keeps the events whose category is one
+	// of them (exact match, as analytics.Filter.Categories); an event
+	// without a category never matches. An empty string, or more than
+	// MaxCategories, is ErrInvalid.
+	Categories []string
 	// RecordedAfter, when set, keeps the events the store first recorded
 	// after this instant (events stored before it kept recording times
 	// never match): the period's late registrations.
@@ -121,6 +126,10 @@ const (
 	DefaultLimit = 100
 	MaxLimit     = 10000
 )
+
+// MaxCategories bounds EventQuery.Categories (each is one bound SQL value;
+// SQLite allows 32766 per statement).
+const MaxCategories = 1000
 
 // NormalizeLimit applies DefaultLimit and MaxLimit.
 func (q EventQuery) NormalizeLimit() int {

@@ -218,7 +218,8 @@ type mahalla struct {
 	unit     int32 // index in the unit table
 	district int32 // -1 when unknown
 	region   int32
-	info     analytics.UnitInfo
+	info     analytics.UnitInfo // Population: the period's (PopulationAt)
+	popYear  int                // the year of info.Population
 	c        counts
 	vals     []float64
 	score    float64
@@ -301,6 +302,7 @@ func Classify(ctx context.Context, in Input) (Run, error) {
 			continue
 		}
 		m := &mahalla{unit: int32(i), info: *u, district: parentAt(int32(i), geo.LevelDistrict), region: parentAt(int32(i), geo.LevelRegion)}
+		m.info.Population, m.popYear = u.PopulationAt(p) // rates use the period's year
 		all = append(all, m)
 		byUnit[i] = m
 		if inSel(m.unit, m.district, m.region) {
@@ -443,7 +445,7 @@ func Classify(ctx context.Context, in Input) (Run, error) {
 		rankOf := func(score float64) int { return rankAmong(peers, m, score) }
 		cat, ri := eng.decide(m.vals, m.c.crimes, func(float64) int { return m.rank })
 		res := Result{
-			Mahalla: m.info.Code, Name: m.info.Name, Population: m.info.Population,
+			Mahalla: m.info.Code, Name: m.info.Name, Population: m.info.Population, PopulationYear: m.popYear,
 			Category: cat, Score: round4(m.score), Rank: m.rank, Notes: m.notes,
 		}
 		if m.district >= 0 {

@@ -57,6 +57,9 @@ type Result struct {
 	Rule       string            `json:"rule"` // name of the rule that decided
 	Reasons    []string          `json:"reasons"`
 	Indicators []IndicatorResult `json:"indicators"`
+	// PopulationYear is the year of Population: the period's start year,
+	// else the nearest year with a figure (0, omitted, when unknown).
+	PopulationYear int `json:"population_year,omitempty"`
 	// Score orders mahallas within a district (higher is worse); Rank is
 	// 1 for the worst mahalla of its district.
 	Score float64 `json:"score"`

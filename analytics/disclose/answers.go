@@ -247,20 +247,23 @@ func (d *Discloser) Stats(ctx context.Context, snap *analytics.Snapshot, q analy
 	for _, u := range units {
 		info := snap.UnitAt(u)
 		place := strHash(placeName(u))
+		pop, popYear := info.PopulationAt(q.Period)
 		for gi, g := range gs {
 			i := int(u)*width + gi
 			pub := d.publish(cur.cells[i], cellName{kCell, ph, place, whatHash[gi]})
-			row := analytics.StatsRow{Unit: info.Code, Name: info.Name, Group: g.label, Population: info.Population}
+			row := analytics.StatsRow{Unit: info.Code, Name: info.Name, Group: g.label, Population: pop, PopulationYear: popYear}
 			row.Count, row.Bounds = pub.Count()
 			if !pub.Bounds.Withheld {
-				row.Rate = analytics.RatePer1000(pub.Value, info.Population)
+				row.Rate = analytics.RatePer1000(pub.Value, pop)
 			}
 			if q.ComparePrevious {
 				prevC = append(prevC, d.compare(pub, d.publish(prev.cells[i], cellName{kCell, prevH, place, whatHash[gi]}), prevP))
+				info.MarkBoundaryChange(&prevC[len(prevC)-1], q.Period)
 				row.Previous = &prevC[len(prevC)-1]
 			}
 			if q.CompareLastYear {
 				lastC = append(lastC, d.compare(pub, d.publish(last.cells[i], cellName{kCell, lastH, place, whatHash[gi]}), lastP))
+				info.MarkBoundaryChange(&lastC[len(lastC)-1], q.Period)
 				row.LastYear = &lastC[len(lastC)-1]
 			}
 			res.Rows = append(res.Rows, row)

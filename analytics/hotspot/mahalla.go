@@ -59,6 +59,9 @@ type MahallaRow struct {
 	Count      int64
 	Population int64    // 0 when unknown
 	Rate       *float64 // per 1,000 residents, nil when unknown
+	// PopulationYear is the year of Population (the period's start year,
+	// else the nearest with a figure; 0 when unknown).
+	PopulationYear int
 	// Value is what was analysed: Count, or the rate with Rate.
 	Value float64
 	// Neighbors is the number of queen neighbours (0: an island, whose
@@ -160,7 +163,7 @@ func MahallaHotspots(ctx context.Context, snap *analytics.Snapshot, q MahallaQue
 			res.Excluded = append(res.Excluded, Excluded{Code: r.Unit, Name: r.Name, Reason: "no population (rate unknown)"})
 			continue
 		}
-		row := MahallaRow{Code: r.Unit, Name: r.Name, Count: r.Count, Population: r.Population, Rate: r.Rate, Value: float64(r.Count)}
+		row := MahallaRow{Code: r.Unit, Name: r.Name, Count: r.Count, Population: r.Population, PopulationYear: r.PopulationYear, Rate: r.Rate, Value: float64(r.Count)}
 		if q.Rate {
 			row.Value = *r.Rate
 		}

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -154,6 +155,15 @@ func newTab(t testing.TB, browser context.Context, base string) *tab {
 		tb.sizes[req] += int64(hdr)
 		resp.Body = &countingBody{ReadCloser: resp.Body, tb: tb, req: req}
 		return nil
+	}
+	rp.ErrorHandler = func(w http.ResponseWriter, r *http.Request, err error) {
+		if errors.Is(err, context.Canceled) { // the page aborted a superseded fetch
+			return
+		}
+		tb.mu.Lock()
+		tb.problems = append(tb.problems, fmt.Sprintf("proxy: %s: %v", r.URL.RequestURI(), err))
+		tb.mu.Unlock()
+		w.WriteHeader(http.StatusBadGateway)
 	}
 	proxy := httptest.NewServer(rp)
 	t.Cleanup(proxy.Close)

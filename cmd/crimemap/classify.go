@@ -16,6 +16,7 @@ import (
 
 	"github.com/crimemap/crimemap/analytics"
 	"github.com/crimemap/crimemap/analytics/classify"
+	"github.com/crimemap/crimemap/geo"
 	"github.com/crimemap/crimemap/store"
 	"github.com/paulmach/orb"
 )
@@ -92,6 +93,16 @@ func cmdClassify(ctx context.Context, env *environment, args []string) error {
 		if _, _, ok := snap.Unit(*unit); !ok {
 			return fmt.Errorf("--unit %q: %w", *unit, store.ErrNotFound)
 		}
+	}
+	// Nothing to classify is an error, not an empty run.
+	if m, err := snap.UnitsAt(geo.LevelMahalla, *unit); err != nil {
+		return fmt.Errorf("mahallas of %q: %w", *unit, err)
+	} else if len(m) == 0 {
+		where := "in the store (" + sf.describe() + ")"
+		if *unit != "" {
+			where = "in unit " + *unit
+		}
+		return fmt.Errorf("no mahallas %s: nothing to classify, no run stored (load mahalla boundaries first: crimemap boundaries import --level mahalla [--field code=PROPERTY,...] FILE.geojson)", where)
 	}
 	hist, err := store.RunHistory(ctx, rs, per.From)
 	if err != nil {

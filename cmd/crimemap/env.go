@@ -47,23 +47,157 @@ func (e *environment) logger() *slog.Logger {
 	return slog.New(slog.NewTextHandler(e.stderr, opts))
 }
 
-// newFlags makes a flag set that reports errors instead of exiting.
+// newFlags makes a flag set that reports errors instead of exiting. The
+// synopsis is also the contract for positional arguments: a command takes
+// the placeholders its synopsis ends with outside brackets (FILE, ID,
+// FILE.geojson; FILE... for any number) and nothing else (see parse).
 func (e *environment) newFlags(name, synopsis string) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
+	fs.SetOutput(&flagOutput{stdout: e.stdout, stderr: e.stderr, synopsis: synopsis})
 	fs.Usage = func() {
-		fmt.Fprintf(e.stderr, "usage: crimemap %s\n\nflags:\n", synopsis)
+		fmt.Fprintf(fs.Output(), "usage: crimemap %s\n\nflags:\n", synopsis)
 		fs.PrintDefaults()
 	}
 	return fs
 }
 
-// parse parses flags; help and bad flags become errUsage.
+// flagOutput is the output of a flag set made by newFlags: it writes to
+// stderr (flag errors) and carries what parse needs besides: stdout for a
+// requested help and the synopsis.
+type flagOutput struct {
+	stdout, stderr io.Writer
+	synopsis       string
+}
+
+func (o *flagOutput) Write(p []byte) (int, error) { return o.stderr.Write(p) }
+
+// errHelp marks a help request answered on stdout: run returns nil for it
+// (exit 0) and the command does nothing else.
+var errHelp = errors.New("help requested")
+
+// parse parses flags and positional arguments, which may come in any order
+// ("--" ends the flags). -h, --help or a positional "help" print the usage
+// on stdout and return errHelp (exit 0, nothing done); bad flags and
+// positional arguments the synopsis does not name print an error naming
+// them and the usage on stderr and return errUsage (exit 2). Afterwards
+// fs.Args() holds the positional arguments.
 func parse(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
+	out, _ := fs.Output().(*flagOutput)
+	var pos []string
+	rest := args
+	for {
+		var buf strings.Builder
+		saved := fs.Output()
+		fs.SetOutput(&buf) // flag's own message and usage, shown only for a real error
+		err := fs.Parse(rest)
+		fs.SetOutput(saved)
+		if errors.Is(err, flag.ErrHelp) {
+			return printHelp(fs, out)
+		}
+		if err != nil {
+			fmt.Fprint(fs.Output(), buf.String())
+			return errUsage
+		}
+		consumed := len(rest) - fs.NArg()
+		if fs.NArg() == 0 || (consumed > 0 && rest[consumed-1] == "--") {
+			pos = append(pos, fs.Args()...)
+			break
+		}
+		pos = append(pos, fs.Arg(0))
+		rest = fs.Args()[1:]
+	}
+	for _, a := range pos {
+		if a == "help" {
+			return printHelp(fs, out)
+		}
+	}
+	if out != nil {
+		names, many := synopsisArgs(fs, out.synopsis)
+		if len(pos) > len(names) && !many {
+			takes := "takes no arguments"
+			if len(names) > 0 {
+				takes = "takes " + strings.Join(names, " ")
+			}
+			fmt.Fprintf(out.stderr, "crimemap %s: unexpected argument %q (%s %s)\nusage: crimemap %s\nRun 'crimemap %s -h' for its flags.\n",
+				fs.Name(), pos[len(names)], fs.Name(), takes, out.synopsis, fs.Name())
+			return errUsage
+		}
+	}
+	// Leave the positional arguments in fs.Args(); flags set so far stay.
+	if err := fs.Parse(append([]string{"--"}, pos...)); err != nil {
 		return errUsage
 	}
 	return nil
+}
+
+// printHelp prints fs's usage on stdout (on its output when fs was not
+// made by newFlags) and returns errHelp.
+func printHelp(fs *flag.FlagSet, out *flagOutput) error {
+	if out != nil {
+		saved := fs.Output()
+		fs.SetOutput(out.stdout)
+		defer fs.SetOutput(saved)
+	}
+	fs.Usage()
+	return errHelp
+}
+
+// synopsisArgs returns the positional placeholders a synopsis names outside
+// brackets and parentheses after the command words, skipping flags and
+// their values ("--unit CODE|--bbox B" is two flags with values), and
+// whether the last one ends with "..." (any number).
+func synopsisArgs(fs *flag.FlagSet, synopsis string) (names []string, many bool) {
+	var top strings.Builder
+	depth := 0
+	for _, r := range synopsis {
+		switch {
+		case r == '[' || r == '(':
+			depth++
+		case r == ']' || r == ')':
+			depth--
+		case depth == 0:
+			top.WriteRune(r)
+		}
+	}
+	words := strings.Fields(top.String())
+	skip := len(strings.Fields(fs.Name()))
+	if skip > len(words) {
+		return nil, false
+	}
+	// takesValue reports whether the flag token tok consumes the next word.
+	takesValue := func(tok string) bool {
+		name := strings.TrimLeft(tok, "-")
+		if strings.Contains(name, "=") {
+			return false
+		}
+		f := fs.Lookup(name)
+		if f == nil {
+			return true // a flag the synopsis shows with a value
+		}
+		b, ok := f.Value.(interface{ IsBoolFlag() bool })
+		return !ok || !b.IsBoolFlag()
+	}
+	words = words[skip:]
+	for i := 0; i < len(words); i++ {
+		w := words[i]
+		if strings.HasPrefix(w, "-") {
+			for takesValue(w) && i+1 < len(words) {
+				i++
+				// CODE|--bbox: the value of one flag, then another flag.
+				j := strings.LastIndex(words[i], "|-")
+				if j < 0 {
+					break
+				}
+				w = words[i][j+1:]
+			}
+			continue
+		}
+		names = append(names, w)
+	}
+	if len(names) > 0 && strings.HasSuffix(names[len(names)-1], "...") {
+		many = true
+	}
+	return names, many
 }
 
 // storeFlags are the flags of every command that touches the store.
@@ -169,7 +303,11 @@ func (f fieldFlags) Set(s string) error {
 // commands that analyse once, without a server).
 func storeSnapshot(ctx context.Context, st store.Store) (*analytics.Snapshot, error) {
 	snap, err := analytics.BuildFromStore(ctx, st, func(ctx context.Context) ([]geo.Unit, error) {
-		return st.Units(ctx, store.UnitQuery{})
+		units, err := store.UnitsWithPopulation(ctx, st, store.UnitQuery{})
+		if err != nil {
+			return nil, err
+		}
+		return store.WithBoundaryChanges(ctx, st, units) // marks comparisons across a boundary change
 	}, 1)
 	if err != nil {
 		return nil, fmt.Errorf("build analytics snapshot: %w", err)

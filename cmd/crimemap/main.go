@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 )
 
@@ -22,7 +23,7 @@ func main() {
 		// A bare errUsage was already explained on stderr; a wrapped one
 		// carries its own message.
 		if err != errUsage {
-			fmt.Fprintln(os.Stderr, "crimemap:", err)
+			fmt.Fprintln(os.Stderr, "crimemap:", strings.TrimPrefix(err.Error(), errUsage.Error()+": "))
 		}
 		os.Exit(exitCode(err))
 	}
@@ -44,7 +45,12 @@ Usage:
   crimemap serve      [--addr HOST:PORT] [--demo] [--policy FILE] [store flags]  start the HTTP API
   crimemap demo       [--seed N] [--scale F] [store flags]         fill the store with the synthetic demo region
   crimemap ingest     --kind crime|accident|offence [--field name=column ...] [--tz ZONE] [--rejects PATH] [store flags] FILE
-  crimemap boundaries import --level region|district|mahalla [--field name=property ...] [store flags] FILE.geojson
+  crimemap boundaries import --level region|district|mahalla [--field name=property ...] [--parent CODE] [--allow-missing-parents] [--valid-from DATE] [store flags] FILE.geojson
+                                                                   (then re-assigns the stored events; --valid-from: a new boundary version)
+  crimemap reassign   [--batch N] [store flags]                    re-assign stored events to the units of the stored boundaries
+  crimemap population import [--field code|year|population=COLUMN ...] [--scale 1000] [--year YYYY] [store flags] FILE.csv
+                                                                   population per unit and year (rates use the period's year)
+  crimemap check      [store flags]                                store, migrations, population and event coverage (alias doctor)
   crimemap migrate    [store flags]                                apply database migrations
   crimemap hotspots   --period P --unit CODE [--res 8] [--k N] [--kind K] [--mahallas [--rate]]
                       [--emerging [--interval month|quarter] [--periods 24]] [--format table|csv] [store flags]
@@ -63,12 +69,17 @@ Store flags (every command that touches the store):
   --data DIR            embedded store directory (default ./data; env CRIMEMAP_DATA)
   --database-url URL    PostGIS instead of the embedded store (env DATABASE_URL or CRIMEMAP_DATABASE_URL)
 
-Run 'crimemap COMMAND -h' for a command's flags.
+Run 'crimemap COMMAND -h' (or 'crimemap COMMAND help') for a command's flags.
 `
 
 // run is the whole program: args without the program name, the environment
 // as a lookup function, and the two output streams.
-func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) (err error) {
+	defer func() {
+		if errors.Is(err, errHelp) { // usage printed on stdout: exit 0
+			err = nil
+		}
+	}()
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
 		return errUsage
@@ -83,11 +94,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case "ingest":
 		return cmdIngest(ctx, env, rest)
 	case "boundaries":
-		if len(rest) == 0 || rest[0] != "import" {
-			fmt.Fprintln(stderr, "usage: crimemap boundaries import --level region|district|mahalla [flags] FILE.geojson")
-			return errUsage
-		}
-		return cmdBoundariesImport(ctx, env, rest[1:])
+		return cmdBoundaries(ctx, env, rest)
+	case "reassign":
+		return cmdReassign(ctx, env, rest)
+	case "population":
+		return cmdPopulation(ctx, env, rest)
+	case "check", "doctor":
+		return cmdCheck(ctx, env, rest)
 	case "migrate":
 		return cmdMigrate(ctx, env, rest)
 	case "hotspots":

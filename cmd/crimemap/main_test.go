@@ -203,7 +203,7 @@ func TestBoundariesImportReportsRepairs(t *testing.T) {
 	}
 	for _, f := range files {
 		var out, errb bytes.Buffer
-		args := []string{"boundaries", "import", "--level", "district", "--data", dir, "--parent", "17",
+		args := []string{"boundaries", "import", "--level", "district", "--data", dir, "--parent", "17", "--allow-missing-parents",
 			"--field", "code=ADM2_EN,name_uz=ADM2_UZ,name_ru=ADM2_RU,name_en=ADM2_EN", f}
 		if err := run(context.Background(), args, noEnv, &out, &errb); err != nil {
 			t.Fatalf("%s: %v\n%s", f, err, errb.String())

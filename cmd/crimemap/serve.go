@@ -133,7 +133,11 @@ func cmdServe(ctx context.Context, env *environment, args []string) error {
 	// the background whenever the store's data version changes (e.g. after
 	// an import by another process); readers never wait for a rebuild.
 	live := analytics.NewLive(st, func(ctx context.Context) ([]geo.Unit, error) {
-		return st.Units(ctx, store.UnitQuery{})
+		units, err := store.UnitsWithPopulation(ctx, st, store.UnitQuery{})
+		if err != nil {
+			return nil, err
+		}
+		return store.WithBoundaryChanges(ctx, st, units) // marks comparisons across a boundary change
 	})
 	start := time.Now()
 	if err := live.Reload(ctx); err != nil {

@@ -348,6 +348,9 @@ func (s *Store) Events(ctx context.Context, q store.EventQuery) (store.EventPage
 		// The expression of the events_units GIN index.
 		w.add("ARRAY[region_code, district_code, mahalla_code] @> ARRAY[$%d::text]", q.Unit)
 	}
+	if len(q.Categories) > 0 {
+		w.add("category = ANY($%d::text[])", q.Categories)
+	}
 	if !q.RecordedAfter.IsZero() {
 		w.add("recorded_at > $%d", q.RecordedAfter)
 	}

@@ -960,6 +960,12 @@ func (s *Store) Events(ctx context.Context, q store.EventQuery) (store.EventPage
 		where = append(where, "(region_code = ? OR district_code = ? OR mahalla_code = ?)")
 		args = append(args, q.Unit, q.Unit, q.Unit)
 	}
+	if len(q.Categories) > 0 {
+		where = append(where, "category IN (?"+strings.Repeat(", ?", len(q.Categories)-1)+")")
+		for _, c := range q.Categories {
+			args = append(args, c)
+		}
+	}
 	if !q.RecordedAfter.IsZero() {
 		where = append(where, "recorded_at > ?")
 		args = append(args, q.RecordedAfter.UnixMicro())

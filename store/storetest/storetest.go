@@ -68,6 +68,15 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	for _, tt := range tokenTests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, tokenStore(t, open(t))) })
 	}
+	for _, tt := range reassignTests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := open(t)
+			tt.fn(t, s, boundaryStore(t, s))
+		})
+	}
+	for _, tt := range populationTests {
+		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open(t)) })
+	}
 }
 
 // RunShared runs the checks that need two stores opened on the same
@@ -567,6 +576,13 @@ func testEventsQuery(t *testing.T, s store.Store) {
 		{"unit district", store.EventQuery{Unit: "1710212"}, []string{"c:c1", "a:c1", "o:o1"}},
 		{"unit mahalla", store.EventQuery{Unit: "1710212002"}, []string{"a:c1"}},
 		{"unit unknown", store.EventQuery{Unit: "17102"}, nil},
+		{"category", store.EventQuery{Categories: []string{"theft"}}, []string{"c:c1"}},
+		{"categories", store.EventQuery{Categories: []string{"fraud", "theft"}}, []string{"c:c1", "c:c3"}},
+		{"category repeated", store.EventQuery{Categories: []string{"fraud", "fraud"}}, []string{"c:c3"}},
+		{"category exact (case and whole value)", store.EventQuery{Categories: []string{"Theft", "thef"}}, nil},
+		{"category unknown", store.EventQuery{Categories: []string{"arson"}}, nil},
+		{"category and unit", store.EventQuery{Categories: []string{"fraud", "theft"}, Unit: "1710212"}, []string{"c:c1"}},
+		{"category and kind", store.EventQuery{Categories: []string{"theft"}, Kind: analytics.KindAccident}, nil},
 		{"everything", store.EventQuery{Kind: analytics.KindCrime, From: t0.Add(-time.Hour), To: t0.Add(time.Hour + 1) /* rounds up */, BBox: box(65, 38, 67, 40), Unit: "1710207"}, []string{"c:c2"}},
 	}
 	for _, tt := range tests {
@@ -585,7 +601,8 @@ func testEventsQuery(t *testing.T, s store.Store) {
 		})
 	}
 	for _, q := range []store.EventQuery{
-		{Kind: 4}, {Offset: -1}, {BBox: box(1, 0, 0, 1)},
+		{Kind: 4}, {Offset: -1}, {BBox: box(1, 0, 0, 1)}, {Categories: []string{"theft", ""}},
+		{Categories: make([]string, store.MaxCategories+1)},
 	} {
 		if _, err := s.Events(ctx(t), q); !errors.Is(err, store.ErrInvalid) {
 			t.Errorf("Events(%+v) error = %v, want ErrInvalid", q, err)

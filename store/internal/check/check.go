@@ -5,6 +5,7 @@ package check
 import (
 	"fmt"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/crimemap/crimemap/analytics"
@@ -156,6 +157,10 @@ func Query(q store.EventQuery) (limit int, err error) {
 		return 0, fmt.Errorf("event query: negative offset %d: %w", q.Offset, store.ErrInvalid)
 	case q.BBox != nil && (q.BBox.Min[0] > q.BBox.Max[0] || q.BBox.Min[1] > q.BBox.Max[1]):
 		return 0, fmt.Errorf("event query: empty bbox %v: %w", *q.BBox, store.ErrInvalid)
+	case len(q.Categories) > store.MaxCategories:
+		return 0, fmt.Errorf("event query: %d categories, at most %d: %w", len(q.Categories), store.MaxCategories, store.ErrInvalid)
+	case slices.Contains(q.Categories, ""):
+		return 0, fmt.Errorf("event query: empty category: %w", store.ErrInvalid)
 	}
 	return q.NormalizeLimit(), nil
 }
