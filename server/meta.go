@@ -53,7 +53,9 @@ type metaResponse struct {
 	Now      time.Time `json:"now"`
 	Snapshot uint64    `json:"snapshot"`
 	// DataFrom and DataTo are the first and last event times of the
-	// snapshot (null without events).
+	// snapshot for exact views; for the public view the start of the first
+	// event's month and the end of the last event's month (in the zone),
+	// never an incident's time. Null without events.
 	DataFrom *time.Time  `json:"data_from"`
 	DataTo   *time.Time  `json:"data_to"`
 	Periods  metaPeriods `json:"periods"`
@@ -119,6 +121,11 @@ func (s *Server) handleMeta(w http.ResponseWriter, r *http.Request) error {
 		out.Snapshot = version
 		if at := snap.Columns().At; len(at) > 0 { // sorted by time
 			from, to := time.Unix(at[0], 0).UTC(), time.Unix(at[len(at)-1], 0).UTC()
+			if exact, _ := s.exactFor(ctx, ""); !exact {
+				// The first and the last event are single incidents: the
+				// public learns only the months they fall in.
+				from, to = monthStart(from, s.cfg.Location, 0), monthStart(to, s.cfg.Location, 1)
+			}
 			out.DataFrom, out.DataTo = &from, &to
 		}
 	}
@@ -186,4 +193,11 @@ func unitsExtent(ctx context.Context, st store.Store) (*[4]float64, error) {
 		out[2], out[3] = max(out[2], b.Max[0]), max(out[3], b.Max[1])
 	}
 	return out, nil
+}
+
+// monthStart is the first instant (UTC) of the month n months after t's
+// month in loc.
+func monthStart(t time.Time, loc *time.Location, n int) time.Time {
+	l := t.In(loc)
+	return time.Date(l.Year(), l.Month()+time.Month(n), 1, 0, 0, 0, 0, loc).UTC()
 }

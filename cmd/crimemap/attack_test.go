@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/crimemap/crimemap/analytics/disclose"
 	"github.com/crimemap/crimemap/analytics/disclose/audit"
@@ -75,6 +76,7 @@ func TestAttack(t *testing.T) {
 	t.Run("IntervalsHoldTruth", func(t *testing.T) { attackIntervals(t, s, yearTables(t), district) })
 	t.Run("BoundsPropagation", func(t *testing.T) { attackPropagation(t, s, yearTables(t), district) })
 	t.Run("Roles", func(t *testing.T) { attackRoles(t, s) })
+	t.Run("MetaTimes", func(t *testing.T) { attackMetaTimes(t, s) })
 }
 
 // largestDistrict is the district with mahallas with the largest
@@ -988,4 +990,31 @@ func attackRoles(t *testing.T, s *attackServer) {
 		t.Errorf("GET %s: the viewer's rows differ from the public ones", path)
 	}
 	expectRefused(t, s, "viewer asking a week", fmt.Sprintf("/v1/stats?level=mahalla&period=%d-W10", s.year), s.viewer, http.StatusForbidden)
+}
+
+// attackMetaTimes: /v1/meta tells the public the span of the data only in
+// months (the first and the last events are single incidents); the
+// analyst gets the exact times, which differ.
+func attackMetaTimes(t *testing.T, s *attackServer) {
+	var public, exact struct {
+		From *time.Time `json:"data_from"`
+		To   *time.Time `json:"data_to"`
+	}
+	if err := s.getJSON("/v1/meta", "", &public); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.getJSON("/v1/meta", s.analyst, &exact); err != nil {
+		t.Fatal(err)
+	}
+	if public.From == nil || public.To == nil || exact.From == nil || exact.To == nil {
+		t.Fatalf("meta data span: public %v..%v, analyst %v..%v", public.From, public.To, exact.From, exact.To)
+	}
+	for _, tm := range []time.Time{*public.From, *public.To} {
+		if l := tm.In(s.loc); l.Day() != 1 || l.Hour() != 0 || l.Minute() != 0 || l.Second() != 0 {
+			t.Errorf("public data span %v is not a month boundary in %s: it times an incident", tm, s.loc)
+		}
+	}
+	if public.From.After(*exact.From) || public.To.Before(*exact.To) || exact.From.Equal(*public.From) && exact.To.Equal(*public.To) {
+		t.Errorf("public span %v..%v does not cover the exact %v..%v loosely", public.From, public.To, exact.From, exact.To)
+	}
 }
