@@ -1,6 +1,6 @@
 // The map's sources and layers: boundaries always, one thematic layer at a
 // time. No symbol layers (no glyphs or sprites: the page is offline).
-import { NODATA, VIRIDIS, RDBU, CATEGORY, HOTSPOT, EMERGING, EVENT_KIND } from "./palettes.js";
+import { NODATA, VIRIDIS, RDBU, CATEGORY, HOTSPOT, EMERGING, EVENT_KIND, CLUSTER } from "./palettes.js";
 
 const ORIGIN = location.origin;
 
@@ -95,7 +95,7 @@ export function hotspotPaint() {
 export function eventLayers() {
   return [
     { id: "events-clusters", type: "circle", source: "events", "source-layer": "events", filter: ["has", "point_count"],
-      paint: { "circle-color": "#54278f", "circle-opacity": 0.75, "circle-stroke-color": "#ffffff", "circle-stroke-width": 1,
+      paint: { "circle-color": CLUSTER, "circle-opacity": 0.75, "circle-stroke-color": "#ffffff", "circle-stroke-width": 1,
         "circle-radius": ["interpolate", ["linear"], ["sqrt", ["to-number", ["get", "point_count"], 1]], 1, 5, 10, 14, 40, 30] } },
     { id: "events-points", type: "circle", source: "events", "source-layer": "events", filter: ["!", ["has", "point_count"]],
       paint: { "circle-color": ["match", ["get", "kind"], "crime", EVENT_KIND.crime, "accident", EVENT_KIND.accident, "offence", EVENT_KIND.offence, "#555555"],

@@ -1,6 +1,6 @@
 // The legend of the selected layer and metric.
 import { t, label, num } from "./i18n.js";
-import { NODATA, VIRIDIS, RDBU, CATEGORY, HOTSPOT, EMERGING, EVENT_KIND } from "./palettes.js";
+import { NODATA, VIRIDIS, RDBU, CATEGORY, HOTSPOT, EMERGING, EVENT_KIND, CLUSTER } from "./palettes.js";
 import { HEX_BREAKS } from "./layers.js";
 
 function h(tag, attrs = {}, ...kids) {
@@ -72,7 +72,7 @@ export function renderLegend(root, ctx) {
       break;
     case "events":
       title.textContent = t("ui.layer.events");
-      list.append(item("#54278f", t("ui.legend.clusters"), 0.75, true));
+      list.append(item(CLUSTER, t("ui.legend.clusters"), 0.75, true));
       for (const [k, c] of Object.entries(EVENT_KIND)) list.append(item(c, label("kind", k), 1, true));
       notes.push(h("p", { class: "note" }, t("ui.legend.events_note")));
       break;

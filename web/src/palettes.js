@@ -23,4 +23,7 @@ export const EMERGING = {
   "diminishing cold spot": "#4292c6",
   "historical cold spot": "#08306b",
 };
+// Single events by kind (ColorBrewer Dark2); clusters of several events are
+// neutral grey (layers.js), so no cluster reads as one kind.
+export const CLUSTER = "#4d4d4d";
 export const EVENT_KIND = { crime: "#d95f02", accident: "#7570b3", offence: "#1b9e77" };
