@@ -79,10 +79,12 @@ type UnitInfo struct {
 // without location), region/district/mahalla int32 unit indexes (-1 =
 // unassigned).
 type Snapshot struct {
-	version     uint64
-	dataVersion int64
-	builtAt     time.Time
-	n           int
+	version      uint64
+	dataVersion  int64
+	inputVersion int64     // 0: unknown (the source does not version its inputs)
+	inputsAt     time.Time // the source's clock when inputVersion was read
+	builtAt      time.Time
+	n            int
 
 	schema *arrow.Schema
 	record arrow.RecordBatch
@@ -127,6 +129,17 @@ func (s *Snapshot) Version() uint64 { return s.version }
 
 // DataVersion is the store's data version the snapshot was built from.
 func (s *Snapshot) DataVersion() int64 { return s.dataVersion }
+
+// InputVersion is the source's input version the snapshot was built from
+// (InputSource): it changes when the events, units or population change
+// and not when derived results such as classification runs are stored.
+// 0 when unknown (a source that does not version its inputs, or a
+// snapshot built from memory).
+func (s *Snapshot) InputVersion() int64 { return s.inputVersion }
+
+// InputsAt is the source's clock when InputVersion was read (the clock of
+// the events' recording times); zero when InputVersion is unknown.
+func (s *Snapshot) InputsAt() time.Time { return s.inputsAt }
 
 // BuiltAt is when the snapshot was built.
 func (s *Snapshot) BuiltAt() time.Time { return s.builtAt }

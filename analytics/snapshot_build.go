@@ -31,6 +31,20 @@ type Source interface {
 	DataVersion(ctx context.Context) (int64, error)
 }
 
+// InputSource is a Source that also versions the inputs of analyses
+// apart from their stored results (both stores implement it): the input
+// version changes with every write of events, units or population, and
+// not when a classification run is stored, which changes DataVersion (so
+// snapshots rebuild) but no input. Classification runs record it, so a diff
+// of two runs can tell whether their data differed.
+type InputSource interface {
+	Source
+	// InputVersion returns the input version and the source's clock at
+	// the read, the clock it stamps events' recording times with (so
+	// "recorded after this snapshot read its inputs" can be asked).
+	InputVersion(ctx context.Context) (version int64, at time.Time, err error)
+}
+
 // UnitLoader loads the admin units (geometry is not needed), e.g.
 //
 //	func(ctx context.Context) ([]geo.Unit, error) { return st.Units(ctx, store.UnitQuery{}) }
@@ -38,17 +52,37 @@ type UnitLoader func(ctx context.Context) ([]geo.Unit, error)
 
 // BuildFromStore builds a snapshot of every event in src with the units
 // from units. The data version is read before the scan, so a change during
-// the scan is seen again by the next Live.Watch poll.
+// the scan is seen again by the next Live.Watch poll. When src is an
+// InputSource its input version is read next, after the data version and
+// before the units and the scan: a write between the two reads is then in
+// the input version and in the snapshot (and its stale data version
+// rebuilds the snapshot, with the same input version), and a write after
+// them makes a later snapshot with a higher input version, never one with
+// the same input version and other data.
 func BuildFromStore(ctx context.Context, src Source, units UnitLoader, version uint64) (*Snapshot, error) {
 	dv, err := src.DataVersion(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("snapshot: data version: %w", err)
 	}
+	var (
+		iv int64
+		at time.Time
+	)
+	if is, ok := src.(InputSource); ok {
+		if iv, at, err = is.InputVersion(ctx); err != nil {
+			return nil, fmt.Errorf("snapshot: input version: %w", err)
+		}
+	}
 	us, err := units(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("snapshot: units: %w", err)
 	}
-	return buildPipelined(ctx, us, src, version, dv)
+	s, err := buildPipelined(ctx, us, src, version, dv)
+	if err != nil {
+		return nil, err
+	}
+	s.inputVersion, s.inputsAt = iv, at
+	return s, nil
 }
 
 // scanBatch is how many events the scan hands to the builder at a time.

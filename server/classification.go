@@ -40,7 +40,14 @@ type runMetaJSON struct {
 	PolicyVersion   string    `json:"policy_version"`
 	SnapshotVersion uint64    `json:"snapshot_version"`
 	DataVersion     int64     `json:"data_version"`
-	CreatedAt       time.Time `json:"created_at"`
+	// InputVersion is the store's input version the run classified
+	// (classify.Run.InputVersion); null for runs stored before it was
+	// recorded.
+	InputVersion *int64 `json:"input_version"`
+	// InputsAt is the store's clock when the run's snapshot read its
+	// inputs; null with InputVersion.
+	InputsAt  *time.Time `json:"inputs_at"`
+	CreatedAt time.Time  `json:"created_at"`
 	// CreatedBy is who stored the run: the ID of the admin token that
 	// POSTed it, "cli" for `crimemap classify`, "" for older runs.
 	CreatedBy string `json:"created_by"`
@@ -49,7 +56,18 @@ type runMetaJSON struct {
 func runHref(id int64) string { return "/v1/classification/runs/" + strconv.FormatInt(id, 10) }
 
 func toRunMetaJSON(r *classify.Run) runMetaJSON {
-	return runMetaJSON{ID: r.ID, Href: runHref(r.ID), Period: r.Period, PeriodFrom: r.PeriodFrom.UTC(), PeriodTo: r.PeriodTo.UTC(), Unit: r.Unit,
+	var (
+		input *int64
+		at    *time.Time
+	)
+	if r.InputVersion > 0 {
+		input = &r.InputVersion
+	}
+	if !r.InputsAt.IsZero() {
+		t := r.InputsAt.UTC()
+		at = &t
+	}
+	return runMetaJSON{InputVersion: input, InputsAt: at, ID: r.ID, Href: runHref(r.ID), Period: r.Period, PeriodFrom: r.PeriodFrom.UTC(), PeriodTo: r.PeriodTo.UTC(), Unit: r.Unit,
 		PolicyName: r.PolicyName, PolicyVersion: r.PolicyVersion, SnapshotVersion: r.SnapshotVersion,
 		DataVersion: r.DataVersion, CreatedAt: r.CreatedAt.UTC(), CreatedBy: r.CreatedBy}
 }
@@ -275,22 +293,27 @@ func (s *Server) handleClassification(w http.ResponseWriter, r *http.Request) er
 
 // ---- diff ----
 
-// Causes of a change between two runs (see diffRuns).
+// Causes of a change between two runs (see diffRuns and classify.Inputs).
 const (
-	CausePolicy            = "policy change"
-	CauseNewData           = "new data"
-	CauseLateRegistrations = "late registrations"
-	CausePeriod            = "different period"
-	CauseUnexplained       = "unexplained"
+	CausePolicy            = classify.CausePolicy
+	CauseNewData           = classify.CauseNewData
+	CauseLateRegistrations = classify.CauseLateRegistrations
+	CausePeriod            = classify.CausePeriod
+	CauseDataUnknown       = classify.CauseDataUnknown
+	CauseUnexplained       = classify.CauseUnexplained
 )
 
 // diffHeuristic documents how causes are attributed; the API returns it.
-const diffHeuristic = "Run-level causes: 'policy change' when the policy name or version differ; 'new data' when the data versions differ; " +
-	"'late registrations' when both runs classify the same period and their data versions differ (the period's counts can then only " +
-	"change through events registered, or corrected, after the first run); 'different period' when the periods differ. " +
-	"Per mahalla: 'policy change' when the policy differs and an indicator was added or dropped, a threshold changed, or an indicator fired differently or the category " +
-	"changed with the same values; 'new data' (and, for the same period, 'late registrations') when the data differ and an indicator " +
-	"value changed; 'different period' when the periods differ and an indicator value changed; 'unexplained' otherwise " +
+const diffHeuristic = "Each run records the input version it classified (input_version: it rises with every write of events, units, " +
+	"boundaries or population, and not when a run is stored). Run-level causes: 'policy change' when the policy name or version differ; " +
+	"'new data' when the input versions differ; 'late registrations' when, besides, both runs classify the same period and events of " +
+	"the period (in the runs' unit) were first recorded by the store between the two runs' inputs_at (late_registrations counts them for analysts); " +
+	"'data unknown' when a run has no input version (stored before it was recorded): whether the data differ cannot be told; " +
+	"'different period' when the periods differ. Two runs of one period, one policy and the same input version list no cause. " +
+	"Per mahalla: 'policy change' when the policy differs and an indicator was added or dropped, a threshold changed, an indicator fired " +
+	"differently or the category changed with the same values, or a value changed with the same period and inputs; 'new data' (and " +
+	"'late registrations' as for the run) when the inputs differ and an indicator value changed; 'data unknown' when a value changed and " +
+	"a run has no input version; 'different period' when the periods differ and an indicator value changed; 'unexplained' otherwise " +
 	"(e.g. only the history of earlier runs changed)."
 
 type indicatorChangeJSON struct {
@@ -326,12 +349,17 @@ type diffSummaryJSON struct {
 }
 
 type diffJSON struct {
-	A         runMetaJSON       `json:"a"`
-	B         runMetaJSON       `json:"b"`
-	Causes    []string          `json:"causes"`
-	Heuristic string            `json:"heuristic"`
-	Summary   diffSummaryJSON   `json:"summary"`
-	Mahallas  []mahallaDiffJSON `json:"mahallas"`
+	A      runMetaJSON `json:"a"`
+	B      runMetaJSON `json:"b"`
+	Causes []string    `json:"causes"`
+	// LateRegistrations counts the events of the period first recorded
+	// between the runs (0 unless both classify the same period with
+	// different inputs); null in the public view (an exact count of
+	// events: the public gets the cause, not the number).
+	LateRegistrations *int              `json:"late_registrations"`
+	Heuristic         string            `json:"heuristic"`
+	Summary           diffSummaryJSON   `json:"summary"`
+	Mahallas          []mahallaDiffJSON `json:"mahallas"`
 }
 
 func (s *Server) handleRunDiff(w http.ResponseWriter, r *http.Request) error {
@@ -356,6 +384,7 @@ func (s *Server) handleRunDiff(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	var runs [2]classify.Run
+	exact := true
 	for i, id := range ids {
 		if runs[i], err = rs.Run(r.Context(), id); err != nil {
 			return fmt.Errorf("classification run %d (parameter %s): %w", id, []string{"a", "b"}[i], err)
@@ -363,31 +392,27 @@ func (s *Server) handleRunDiff(w http.ResponseWriter, r *http.Request) error {
 		if err := s.runView(w, r, &runs[i], district); err != nil {
 			return err
 		}
+		exact = exact && w.Header().Get("X-Crimemap-View") == viewExact
 	}
-	s.writeJSON(w, r, http.StatusOK, diffRuns(&runs[0], &runs[1], district))
+	in, err := store.CompareRuns(r.Context(), rs, &runs[0], &runs[1])
+	if err != nil {
+		return err
+	}
+	out := diffRuns(&runs[0], &runs[1], in, district)
+	if !exact {
+		out.LateRegistrations = nil
+	}
+	s.writeJSON(w, r, http.StatusOK, out)
 	return nil
 }
 
 // diffRuns lists the mahallas (of district, or all) whose category or
 // indicators differ between run a (before) and b (after), with causes
-// attributed by the heuristic in diffHeuristic.
-func diffRuns(a, b *classify.Run, district string) diffJSON {
-	policyDiffers := a.PolicyName != b.PolicyName || a.PolicyVersion != b.PolicyVersion
-	dataDiffers := a.DataVersion != b.DataVersion
-	samePeriod := a.Period == b.Period
-	out := diffJSON{A: toRunMetaJSON(a), B: toRunMetaJSON(b), Causes: []string{}, Heuristic: diffHeuristic, Mahallas: []mahallaDiffJSON{}}
-	if policyDiffers {
-		out.Causes = append(out.Causes, CausePolicy)
-	}
-	if dataDiffers {
-		out.Causes = append(out.Causes, CauseNewData)
-		if samePeriod {
-			out.Causes = append(out.Causes, CauseLateRegistrations)
-		}
-	}
-	if !samePeriod {
-		out.Causes = append(out.Causes, CausePeriod)
-	}
+// attributed by the heuristic in diffHeuristic from in, what differs
+// between the runs' inputs (store.CompareRuns).
+func diffRuns(a, b *classify.Run, in classify.Inputs, district string) diffJSON {
+	out := diffJSON{A: toRunMetaJSON(a), B: toRunMetaJSON(b), Causes: in.Causes(), LateRegistrations: &in.Late,
+		Heuristic: diffHeuristic, Mahallas: []mahallaDiffJSON{}}
 
 	before := make(map[string]*classify.Result, len(a.Results))
 	for i := range a.Results {
@@ -447,18 +472,14 @@ func diffRuns(a, b *classify.Run, district string) diffJSON {
 					rulesChanged = true // same values, another category: the rules decided differently
 				}
 			}
-			if policyDiffers && rulesChanged {
+			if in.PolicyChanged && rulesChanged {
 				d.Causes = append(d.Causes, CausePolicy)
 			}
 			if valuesChanged {
-				if dataDiffers {
-					d.Causes = append(d.Causes, CauseNewData)
-					if samePeriod {
-						d.Causes = append(d.Causes, CauseLateRegistrations)
+				for _, c := range in.ValueCauses() {
+					if !slices.Contains(d.Causes, c) {
+						d.Causes = append(d.Causes, c)
 					}
-				}
-				if !samePeriod {
-					d.Causes = append(d.Causes, CausePeriod)
 				}
 			}
 			if len(d.Causes) == 0 {

@@ -43,6 +43,7 @@ type runBody struct {
 	PolicyVersion   string `json:"policy_version"`
 	SnapshotVersion uint64 `json:"snapshot_version"`
 	DataVersion     int64  `json:"data_version"`
+	InputVersion    *int64 `json:"input_version"`
 	CreatedBy       string `json:"created_by"`
 	Counts          struct{ Red, Yellow, Green, Total int }
 	Results         []classify.Result `json:"results"`
@@ -125,9 +126,19 @@ func TestClassificationRuns(t *testing.T) {
 	}
 
 	// A second run of the period is a new run; it wins; the list has both.
+	// Storing the first bumped the data version, so the snapshot rebuilds
+	// (as the server's watcher does) on the same inputs.
+	if err := live.Reload(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	second := createRun(t, ts.URL, admin, `{"period": "2026-Q2"}`)
 	if second.ID == first.ID {
 		t.Fatal("a second POST returned the first run")
+	}
+	if second.DataVersion == first.DataVersion || first.InputVersion == nil || second.InputVersion == nil ||
+		*second.InputVersion != *first.InputVersion {
+		t.Errorf("two runs on one data: data versions %d, %d (want them to differ), input versions %v, %v (want equal)",
+			first.DataVersion, second.DataVersion, first.InputVersion, second.InputVersion)
 	}
 	status, _, b = get(t, ts.URL+"/v1/classification?period=2026-Q2")
 	if got := decode[runBody](t, b); status != 200 || got.ID != second.ID {
@@ -154,18 +165,36 @@ func TestClassificationRuns(t *testing.T) {
 	// The same data and policy: nothing changed.
 	status, _, b = get(t, ts.URL+"/v1/classification/diff?a="+strconv.FormatInt(first.ID, 10)+"&b="+strconv.FormatInt(second.ID, 10))
 	type diffBody struct {
-		Causes   []string
-		Summary  struct{ Changed, Category, Worse, Better int }
-		Mahallas []struct {
+		Causes            []string
+		LateRegistrations *int `json:"late_registrations"`
+		Summary           struct{ Changed, Category, Worse, Better int }
+		Mahallas          []struct {
 			Mahalla, Direction string
 			Before, After      classify.Category
 			Indicators         []struct{ Name string }
 			Causes             []string
 		}
 	}
-	if d := decode[diffBody](t, b); status != 200 || len(d.Causes) != 0 || len(d.Mahallas) != 0 {
+	if d := decode[diffBody](t, b); status != 200 || len(d.Causes) != 0 || len(d.Mahallas) != 0 || d.LateRegistrations == nil || *d.LateRegistrations != 0 {
 		t.Errorf("diff of two runs of the same data and policy: %d %s", status, b)
 	}
+
+	// An event of another period ingested between two runs: new data, no
+	// late registration of this period (and the period's values stay).
+	if _, err := st.PutEvents(context.Background(), []analytics.Event{{Kind: analytics.KindCrime, SourceID: "other-period",
+		OccurredAt: time.Date(2024, 1, 10, 12, 0, 0, 0, time.UTC), Category: "theft", Severity: analytics.SeverityGrave,
+		Region: "1710", District: first.Results[0].District, Mahalla: first.Results[0].Mahalla}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := live.Reload(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	other := createRun(t, ts.URL, admin, `{"period": "2026-Q2"}`)
+	status, _, b = get(t, ts.URL+"/v1/classification/diff?a="+strconv.FormatInt(second.ID, 10)+"&b="+strconv.FormatInt(other.ID, 10))
+	if d := decode[diffBody](t, b); status != 200 || !slices.Equal(d.Causes, []string{"new data"}) || d.LateRegistrations == nil || *d.LateRegistrations != 0 {
+		t.Errorf("diff across an event of another period: %d %s", status, b)
+	}
+	second = other
 
 	// Late registrations: crimes of 2026-Q2 registered after the runs, in
 	// one mahalla, change its counts; a new run shows why.
@@ -188,8 +217,13 @@ func TestClassificationRuns(t *testing.T) {
 	}
 	status, _, b = get(t, ts.URL+"/v1/classification/diff?a="+strconv.FormatInt(second.ID, 10)+"&b="+strconv.FormatInt(third.ID, 10))
 	d := decode[diffBody](t, b)
-	if status != 200 || !slices.Equal(d.Causes, []string{"new data", "late registrations"}) {
-		t.Fatalf("diff after late registrations: %d causes %v", status, d.Causes)
+	if status != 200 || !slices.Equal(d.Causes, []string{"new data", "late registrations"}) || d.LateRegistrations == nil || *d.LateRegistrations != len(late) {
+		t.Fatalf("diff after late registrations: %d causes %v, %v late registrations (want %d)", status, d.Causes, d.LateRegistrations, len(late))
+	}
+	// The public view keeps the causes but not the exact count of events.
+	status, _, pb := getPublic(t, ts.URL+"/v1/classification/diff?a="+strconv.FormatInt(second.ID, 10)+"&b="+strconv.FormatInt(third.ID, 10))
+	if pd := decode[diffBody](t, pb); status != 200 || !slices.Equal(pd.Causes, d.Causes) || pd.LateRegistrations != nil {
+		t.Errorf("public diff after late registrations: %d causes %v, late registrations %v (want null)", status, pd.Causes, pd.LateRegistrations)
 	}
 	i := slices.IndexFunc(d.Mahallas, func(m struct {
 		Mahalla, Direction string

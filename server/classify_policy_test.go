@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"os"
@@ -50,9 +51,14 @@ func indicator(t *testing.T, doc map[string]any, name string) map[string]any {
 // name and version, and the diff against a run of the server's policy
 // names the policy change.
 func TestClassificationRunPolicy(t *testing.T) {
-	ts, _, st := newAnalyticsServer(t)
+	ts, live, st := newAnalyticsServer(t)
 	admin := adminToken(t, st)
 	base := createRun(t, ts.URL, admin, `{"period": "2026-Q2"}`)
+	// The stored run bumped the data version: the snapshot rebuilds (as the
+	// server's watcher does), on the same inputs.
+	if err := live.Reload(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	def := classify.DefaultPolicy()
 	if base.PolicyName != def.Name || base.PolicyVersion != def.Version() {
 		t.Fatalf("run without a policy: %s %s, want the server's %s %s", base.PolicyName, base.PolicyVersion, def.Name, def.Version())
@@ -67,6 +73,10 @@ func TestClassificationRunPolicy(t *testing.T) {
 	threshold := rate["threshold"].(int) * 3
 	rate["threshold"] = threshold
 	lax := createRun(t, ts.URL, admin, runBodyWithPolicy(t, "2026-Q2", "", doc))
+	if lax.DataVersion == base.DataVersion || lax.InputVersion == nil || base.InputVersion == nil || *lax.InputVersion != *base.InputVersion {
+		t.Errorf("runs on one data after a reload: data versions %d, %d (want them to differ), input versions %v, %v (want equal)",
+			base.DataVersion, lax.DataVersion, base.InputVersion, lax.InputVersion)
+	}
 	if lax.PolicyName != def.Name || lax.PolicyVersion != def.Version()+"+lax" {
 		t.Errorf("run with a policy: stored as %s %s", lax.PolicyName, lax.PolicyVersion)
 	}
@@ -90,12 +100,22 @@ func TestClassificationRunPolicy(t *testing.T) {
 		Summary struct {
 			Category, Better int
 		} `json:"summary"`
+		Mahallas []struct {
+			Mahalla string
+			Causes  []string
+		}
 	}
 	if err := json.Unmarshal(b, &d); err != nil {
 		t.Fatal(err)
 	}
-	if !slices.Contains(d.Causes, "policy change") || d.Summary.Category == 0 || d.Summary.Better == 0 {
+	// The policy alone: no data cause, for the run or any mahalla.
+	if !slices.Equal(d.Causes, []string{"policy change"}) || d.Summary.Category == 0 || d.Summary.Better == 0 {
 		t.Errorf("diff of the policy change: causes %v, summary %+v", d.Causes, d.Summary)
+	}
+	for _, m := range d.Mahallas {
+		if !slices.Equal(m.Causes, []string{"policy change"}) {
+			t.Errorf("diff of the policy change: mahalla %s causes %v", m.Mahalla, m.Causes)
+		}
 	}
 
 	// The latest run of the period is the newest full run: the laxer one.

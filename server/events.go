@@ -34,6 +34,10 @@ type eventJSON struct {
 	Injured    *int32    `json:"injured,omitempty"`
 	Vehicle    string    `json:"vehicle,omitempty"`
 	Fine       *float64  `json:"fine,omitempty"`
+
+	// RecordedAt is when the store first recorded the event; absent for
+	// events stored before recording times were kept (migration 00007).
+	RecordedAt *time.Time `json:"recorded_at,omitempty"`
 }
 
 func toEventJSON(e *analytics.Event) eventJSON {
@@ -88,6 +92,12 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, &ParamError{Param: "to", Value: q.str("to"), Allowed: "a time after from (" + q.str("from") + ")"})
 		return
 	}
+	// recorded_after: events the store first recorded after this instant
+	// (late registrations; events of unknown recording time never match).
+	if eq.RecordedAfter, err = q.timeParam("recorded_after"); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	if eq.BBox, err = q.bbox("bbox"); err != nil {
 		s.writeError(w, r, err)
 		return
@@ -128,6 +138,10 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 	out := make([]eventJSON, len(page.Events))
 	for i := range page.Events {
 		out[i] = toEventJSON(&page.Events[i])
+		if i < len(page.RecordedAt) && !page.RecordedAt[i].IsZero() {
+			rec := page.RecordedAt[i].UTC()
+			out[i].RecordedAt = &rec
+		}
 	}
 	resp := map[string]any{
 		"total": page.Total, "limit": eq.Limit, "offset": eq.Offset, "count": len(out), "events": out,

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/crimemap/crimemap/analytics"
+	"github.com/crimemap/crimemap/analytics/classify"
 	"github.com/crimemap/crimemap/geo"
 )
 
@@ -91,12 +92,24 @@ func TestOpenAPIResponseSchemas(t *testing.T) {
 	series := analytics.SeriesResult{Interval: analytics.IntervalMonth, Points: []analytics.SeriesPoint{{Start: per.From, Count: 3}}}
 	view := viewJSON{View: viewPublic, Method: "cell-key perturbation", MaxNoise: 5, WithheldBelow: 5}
 	hex := analytics.HexbinResult{Res: 8, Bins: []analytics.Hexbin{{Cell: 0x88283082b9fffff, Count: 3}}}
+	// A diff with every optional field written: runs of a unit with input
+	// versions, a mahalla whose indicator has thresholds.
+	runA := classify.Run{ID: 1, Period: "2025-Q3", PeriodFrom: per.From, PeriodTo: per.To, Unit: "1710", PolicyName: "p", PolicyVersion: "1",
+		InputVersion: 3, InputsAt: per.To, Results: []classify.Result{{Mahalla: "m1", Name: "n", District: "d1", Category: classify.Yellow,
+			Indicators: []classify.IndicatorResult{{Name: "crime_rate", Value: 5, Threshold: &rate}}}}}
+	runB := runA
+	runB.ID, runB.InputVersion = 2, 4
+	runB.Results = []classify.Result{{Mahalla: "m1", Name: "n", District: "d1", Category: classify.Red,
+		Indicators: []classify.IndicatorResult{{Name: "crime_rate", Value: 9, Threshold: &rate, Fired: true}}}}
+	in := classify.CompareInputs(&runA, &runB)
+	in.Late = 2
 	for _, tc := range []struct {
 		schema string
 		body   any
 	}{
 		{"StatsResponse", statsJSON(&stats, view, "")},
 		{"SeriesResponse", seriesJSON(&series, time.UTC, view, "")},
+		{"RunDiff", diffRuns(&runA, &runB, in, "")},
 		{"HexbinResponse", hexbinJSON(&hex, per, viewJSON{View: viewExact, Method: "-", MaxNoise: 5, WithheldBelow: 5}, "")},
 		{"MetaResponse", metaResponse{Role: "analyst", TokenID: "0a1b2c3d", Scope: "1710", Zone: "Asia/Tashkent", Now: per.To,
 			Snapshot: 3, DataFrom: &per.From, DataTo: &per.To, Periods: periodsAt(per.To, time.UTC), BBox: &[4]float64{64, 38, 68, 40},

@@ -40,6 +40,71 @@ type RunStore interface {
 	// "") over runs limited to one unit, so a district re-run never hides
 	// the full classification; ErrNotFound when the period has none.
 	LatestRun(ctx context.Context, period string) (classify.Run, error)
+
+	// InputVersion returns the version of what classification runs
+	// classify: it strictly increases with every write that DataVersion
+	// counts except stored runs (events, units, boundaries, population,
+	// and a hand-made bump of meta.data_version), and stays when a run is
+	// stored (which bumps DataVersion so snapshots rebuild). It is
+	// meta.data_version minus meta.run_bumps (migration 00010), >= 1.
+	// at is the store's clock at the read, the clock that stamps the
+	// events' recording times (UTC, microseconds).
+	// analytics.BuildFromStore records both in the snapshot and
+	// classify.Classify in the run (Run.InputVersion, Run.InputsAt; PutRun
+	// stores 0 and the zero time as unknown).
+	InputVersion(ctx context.Context) (version int64, at time.Time, err error)
+	// LateEvents counts the stored events of q: the late registrations of
+	// a period between two runs (see CompareRuns). Events stored before
+	// recording times were kept never count.
+	LateEvents(ctx context.Context, q LateQuery) (int, error)
+}
+
+// LateQuery selects events by when they occurred and when the store first
+// recorded them (events.recorded_at).
+type LateQuery struct {
+	// From (inclusive) and To (exclusive) bound the time of the events,
+	// e.g. a run's period.
+	From, To time.Time
+	// Unit keeps the events in the unit of that code at any level ("" for
+	// all).
+	Unit string
+	// After (exclusive) and Through (inclusive) bound the recording time.
+	After, Through time.Time
+}
+
+// CompareRuns tells what differs between the inputs of runs a and b
+// (classify.CompareInputs) and, for two runs of one period whose inputs
+// differ, counts the events of the period that the store first recorded
+// between the runs' InputsAt (after the earlier, through the later; a run
+// without one uses its CreatedAt): late registrations. The count is
+// restricted to the runs' unit when both were limited to the same one.
+// An event recorded by a write that began before the earlier run read its
+// inputs and committed after it is in the later run only and not counted
+// (its recording time is its write's start).
+func CompareRuns(ctx context.Context, rs RunStore, a, b *classify.Run) (classify.Inputs, error) {
+	in := classify.CompareInputs(a, b)
+	if !in.SamePeriod || !in.DataChanged {
+		return in, nil
+	}
+	at := func(r *classify.Run) time.Time {
+		if r.InputsAt.IsZero() {
+			return r.CreatedAt
+		}
+		return r.InputsAt
+	}
+	q := LateQuery{From: a.PeriodFrom, To: a.PeriodTo, After: at(a), Through: at(b)}
+	if q.After.After(q.Through) {
+		q.After, q.Through = q.Through, q.After
+	}
+	if a.Unit == b.Unit {
+		q.Unit = a.Unit
+	}
+	n, err := rs.LateEvents(ctx, q)
+	if err != nil {
+		return in, fmt.Errorf("compare runs %d and %d: %w", a.ID, b.ID, err)
+	}
+	in.Late = n
+	return in, nil
 }
 
 // RunQuery filters Runs; zero fields match everything.

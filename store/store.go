@@ -112,7 +112,11 @@ type EventQuery struct {
 // EventPage is one page of events ordered by occurred_at, kind, source_id.
 type EventPage struct {
 	Events []analytics.Event
-	Total  int // events matching the query, ignoring Limit/Offset
+	// RecordedAt parallels Events: when the store first recorded each
+	// event (UTC, microseconds; an update keeps it), the zero time for
+	// events stored before recording times were kept (migration 00007).
+	RecordedAt []time.Time
+	Total      int // events matching the query, ignoring Limit/Offset
 }
 
 // Counts is what the store holds.

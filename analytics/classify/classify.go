@@ -430,7 +430,7 @@ func Classify(ctx context.Context, in Input) (Run, error) {
 	run = Run{
 		Period: p.Label, PeriodFrom: p.From, PeriodTo: p.To, Unit: in.Unit,
 		PolicyName: pol.Name, PolicyVersion: pol.Version(),
-		SnapshotVersion: snap.Version(), DataVersion: snap.DataVersion(),
+		SnapshotVersion: snap.Version(), DataVersion: snap.DataVersion(), InputVersion: snap.InputVersion(), InputsAt: snap.InputsAt(),
 		CreatedAt: in.Now,
 		Results:   make([]Result, 0, len(selected)),
 	}

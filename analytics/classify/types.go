@@ -89,12 +89,22 @@ type Run struct {
 	PeriodTo   time.Time `json:"period_to"`
 	// Unit is the region or district Input.Unit restricted the results to
 	// ("" for every mahalla). Set by the caller that stores the run.
-	Unit            string    `json:"unit,omitempty"`
-	PolicyName      string    `json:"policy_name"`
-	PolicyVersion   string    `json:"policy_version"`
-	SnapshotVersion uint64    `json:"snapshot_version"`
-	DataVersion     int64     `json:"data_version"`
-	CreatedAt       time.Time `json:"created_at"`
+	Unit            string `json:"unit,omitempty"`
+	PolicyName      string `json:"policy_name"`
+	PolicyVersion   string `json:"policy_version"`
+	SnapshotVersion uint64 `json:"snapshot_version"`
+	DataVersion     int64  `json:"data_version"`
+	// InputVersion is the store's input version the snapshot was built
+	// from (analytics.Snapshot.InputVersion): unlike DataVersion it does
+	// not rise when a run is stored, so two runs with the same
+	// InputVersion classified the same events, units and population. 0
+	// when unknown (runs stored before it was recorded).
+	InputVersion int64 `json:"input_version,omitempty"`
+	// InputsAt is the store's clock when the snapshot read InputVersion
+	// (analytics.Snapshot.InputsAt): events the store recorded after it
+	// are not in the run (zero when unknown).
+	InputsAt  time.Time `json:"inputs_at,omitzero"`
+	CreatedAt time.Time `json:"created_at"`
 	// CreatedBy says who stored the run: the ID of the admin token that
 	// created it through the API, "cli" for `crimemap classify` ("" for
 	// runs stored before it was recorded). Set by the caller that stores

@@ -187,8 +187,8 @@ func writeRunSummary(w io.Writer, run *classify.Run, snap *analytics.Snapshot, h
 	}
 	fmt.Fprintf(w, "classification run %d: %s (%s .. %s), %s\n", run.ID, run.Period,
 		run.PeriodFrom.Format(time.DateOnly), run.PeriodTo.Add(-time.Nanosecond).Format(time.DateOnly), scope)
-	fmt.Fprintf(w, "policy %q version %s; snapshot %d (data version %d); %d earlier periods in the history\n\n",
-		run.PolicyName, run.PolicyVersion, run.SnapshotVersion, run.DataVersion, history)
+	fmt.Fprintf(w, "policy %q version %s; snapshot %d (data version %d, input version %d); %d earlier periods in the history\n\n",
+		run.PolicyName, run.PolicyVersion, run.SnapshotVersion, run.DataVersion, run.InputVersion, history)
 	var all catCounts
 	byDistrict := map[string]*catCounts{}
 	for i := range run.Results {

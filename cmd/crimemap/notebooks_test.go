@@ -145,6 +145,9 @@ func TestNotebooksExecute(t *testing.T) {
 		if strings.HasPrefix(nb.Name, "02_") {
 			checkGiStarMarkers(t, nb.Name, nb.Markers)
 		}
+		if strings.HasPrefix(nb.Name, "04_") {
+			checkLateMarkers(t, nb.Name, nb.Markers)
+		}
 	}
 	if runErr != nil && !t.Failed() {
 		t.Errorf("run_notebooks.py: %v\nstderr: %s", runErr, tail(stderr.String(), 4000))
@@ -165,6 +168,27 @@ func checkGiStarMarkers(t *testing.T, name string, m map[string]string) {
 	}
 	if want := strconv.Itoa(cells) + "/" + strconv.Itoa(cells); m["fdr_bins_agree"] != want {
 		t.Errorf("%s: fdr_bins_agree %q, want %s", name, m["fdr_bins_agree"], want)
+	}
+}
+
+// checkLateMarkers checks what the data quality notebook printed about
+// late registrations per event (/v1/events' recorded_at): it read the
+// district's events, its shares are percentages (over 30 days no more than
+// over 1 day), and its count of the events recorded after the latest closed
+// month ended agrees with recorded_after= and the report's cover.
+func checkLateMarkers(t *testing.T, name string, m map[string]string) {
+	t.Helper()
+	if n, err := strconv.Atoi(m["late_events"]); err != nil || n < 1 {
+		t.Errorf("%s: late_events %q, want the district's events (>= 1)", name, m["late_events"])
+	}
+	d1, err1 := strconv.ParseFloat(m["late_share_1d"], 64)
+	d30, err30 := strconv.ParseFloat(m["late_share_30d"], 64)
+	if err1 != nil || err30 != nil || d1 < 0 || d1 > 100 || d30 < 0 || d30 > d1 {
+		t.Errorf("%s: late_share_1d %q, late_share_30d %q: want percentages, the 30-day share at most the 1-day one",
+			name, m["late_share_1d"], m["late_share_30d"])
+	}
+	if m["late_report_agrees"] != "yes" {
+		t.Errorf("%s: late_report_agrees %q, want yes (recorded_at, recorded_after= and the report count alike)", name, m["late_report_agrees"])
 	}
 }
 

@@ -272,20 +272,32 @@ func eventValues(vals []any, e *analytics.Event) []any {
 	return vals
 }
 
-// eventScanner scans event rows (writeCols) into a reused Event.
+// eventScanner scans the rows of Events (writeCols, recorded_at) into a
+// reused Event; recordedAt returns the row's recorded_at.
 type eventScanner struct {
 	kind, severity, flags                                 int16
 	lon, lat                                              *float64
 	cell                                                  *int64
 	cells                                                 [nCells]*int64
 	category, region, district, mahalla, article, vehicle *string
+	recorded                                              pgtype.Timestamptz
 	dest                                                  []any
 }
 
 func newEventScanner() *eventScanner {
 	s := &eventScanner{}
-	s.dest = make([]any, len(writeColumns))
+	s.dest = make([]any, len(writeColumns)+1)
+	s.dest[len(writeColumns)] = &s.recorded
 	return s
+}
+
+// recordedAt is the scanned recorded_at: the zero time when NULL (stored
+// before migration 00007).
+func (s *eventScanner) recordedAt() time.Time {
+	if !s.recorded.Valid {
+		return time.Time{}
+	}
+	return s.recorded.Time.UTC()
 }
 
 func (s *eventScanner) scan(rows pgx.Rows, e *analytics.Event) error {
@@ -366,7 +378,7 @@ func (s *Store) Events(ctx context.Context, q store.EventQuery) (store.EventPage
 		return page, nil
 	}
 	n := len(w.args)
-	rows, err := tx.Query(ctx, `SELECT `+writeCols+` FROM events`+w.String()+
+	rows, err := tx.Query(ctx, `SELECT `+writeCols+`, recorded_at FROM events`+w.String()+
 		fmt.Sprintf(` ORDER BY occurred_at, kind, source_id LIMIT $%d OFFSET $%d`, n+1, n+2),
 		append(w.args, limit, q.Offset)...)
 	if err != nil {
@@ -374,12 +386,15 @@ func (s *Store) Events(ctx context.Context, q store.EventQuery) (store.EventPage
 	}
 	defer rows.Close()
 	sc := newEventScanner()
-	page.Events = make([]analytics.Event, 0, min(limit, page.Total-q.Offset))
+	size := min(limit, page.Total-q.Offset)
+	page.Events = make([]analytics.Event, 0, size)
+	page.RecordedAt = make([]time.Time, 0, size)
 	for rows.Next() {
 		page.Events = append(page.Events, analytics.Event{})
 		if err := sc.scan(rows, &page.Events[len(page.Events)-1]); err != nil {
 			return store.EventPage{}, fmt.Errorf("postgis events: %w", translate(ctx, err))
 		}
+		page.RecordedAt = append(page.RecordedAt, sc.recordedAt())
 	}
 	if err := rows.Err(); err != nil {
 		return store.EventPage{}, fmt.Errorf("postgis events: %w", translate(ctx, err))

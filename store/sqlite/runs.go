@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"time"
 
@@ -13,7 +14,7 @@ import (
 var _ store.RunStore = (*Store)(nil)
 
 const runMetaCols = `id, period, period_from, period_to, unit, policy_name, policy_version,
-  snapshot_version, data_version, created_at, created_by`
+  snapshot_version, data_version, input_version, inputs_at, created_at, created_by`
 
 const runNewest = ` ORDER BY created_at DESC, id DESC`
 
@@ -25,10 +26,10 @@ func (s *Store) PutRun(ctx context.Context, run classify.Run) (int64, error) {
 	}
 	var id int64
 	err = s.db.QueryRowContext(ctx, `INSERT INTO classification_runs (period, period_from, period_to, unit,
-  policy_name, policy_version, snapshot_version, data_version, created_at, created_by, red, yellow, green, results)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+  policy_name, policy_version, snapshot_version, data_version, input_version, inputs_at, created_at, created_by, red, yellow, green, results)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 		run.Period, run.PeriodFrom.UnixMicro(), run.PeriodTo.UnixMicro(), run.Unit, run.PolicyName, run.PolicyVersion,
-		int64(run.SnapshotVersion), run.DataVersion, run.CreatedAt.UnixMicro(), run.CreatedBy, c.Red, c.Yellow, c.Green, string(doc)).Scan(&id)
+		int64(run.SnapshotVersion), run.DataVersion, inputVersion(run.InputVersion), inputsAt(run.InputsAt), run.CreatedAt.UnixMicro(), run.CreatedBy, c.Red, c.Yellow, c.Green, string(doc)).Scan(&id)
 	if err != nil {
 		return 0, fmt.Errorf("sqlite put run %s: %w", run.Period, translate(ctx, err))
 	}
@@ -87,13 +88,17 @@ func scanRun(row interface{ Scan(...any) error }) (classify.Run, error) {
 		r                 classify.Run
 		from, to, created int64
 		snapshot          int64
+		input, inputsAt   sql.NullInt64
 		doc               []byte
 	)
 	if err := row.Scan(&r.ID, &r.Period, &from, &to, &r.Unit, &r.PolicyName, &r.PolicyVersion,
-		&snapshot, &r.DataVersion, &created, &r.CreatedBy, &doc); err != nil {
+		&snapshot, &r.DataVersion, &input, &inputsAt, &created, &r.CreatedBy, &doc); err != nil {
 		return classify.Run{}, err
 	}
-	r.SnapshotVersion = uint64(snapshot)
+	r.SnapshotVersion, r.InputVersion = uint64(snapshot), input.Int64
+	if inputsAt.Valid {
+		r.InputsAt = time.UnixMicro(inputsAt.Int64).UTC()
+	}
 	r.PeriodFrom, r.PeriodTo, r.CreatedAt = time.UnixMicro(from).UTC(), time.UnixMicro(to).UTC(), time.UnixMicro(created).UTC()
 	if doc != nil {
 		res, err := check.RunResults(doc)
@@ -103,4 +108,51 @@ func scanRun(row interface{ Scan(...any) error }) (classify.Run, error) {
 		r.Results = res
 	}
 	return r, nil
+}
+
+// inputVersion is a run's input version as stored: NULL for unknown (0).
+func inputVersion(v int64) any {
+	if v == 0 {
+		return nil
+	}
+	return v
+}
+
+// inputsAt is a run's inputs_at as stored: NULL for unknown (zero).
+func inputsAt(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t.UnixMicro()
+}
+
+// InputVersion implements store.RunStore: meta.data_version minus the
+// bumps of stored runs (migration 00010), and this process's clock, which
+// stamps the events it records (a store is one file on this machine).
+func (s *Store) InputVersion(ctx context.Context) (int64, time.Time, error) {
+	at := time.Now().UTC().Truncate(time.Microsecond)
+	var v int64
+	if err := s.db.QueryRowContext(ctx, `SELECT data_version - run_bumps FROM meta`).Scan(&v); err != nil {
+		return 0, time.Time{}, fmt.Errorf("sqlite input version: %w", translate(ctx, err))
+	}
+	return v, at, nil
+}
+
+// LateEvents implements store.RunStore.
+func (s *Store) LateEvents(ctx context.Context, q store.LateQuery) (int, error) {
+	q, err := check.LateQuery(q)
+	if err != nil {
+		return 0, err
+	}
+	query := `SELECT count(*) FROM events WHERE occurred_at >= ? AND occurred_at < ? AND recorded_at > ? AND recorded_at <= ?`
+	args := []any{q.From.UnixMicro(), q.To.UnixMicro(), q.After.UnixMicro(), q.Through.UnixMicro()}
+	if q.Unit != "" {
+		query += ` AND (region_code = ? OR district_code = ? OR mahalla_code = ?)`
+		args = append(args, q.Unit, q.Unit, q.Unit)
+	}
+	var n int
+	if err := s.db.QueryRowContext(ctx, query, args...).Scan(&n); err != nil {
+		return 0, fmt.Errorf("sqlite late events: %w", translate(ctx, err))
+	}
+	return n, nil
 }

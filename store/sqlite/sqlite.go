@@ -679,7 +679,7 @@ func lookup(ctx context.Context, tx *sql.Tx, events []analytics.Event, state []u
 	}()
 	pos := make(map[string]int32, lookupRows)
 	args := make([]any, 0, lookupRows+1)
-	sc := newEventScanner()
+	sc := newEventScanner(false)
 	var id int64
 	dest := append([]any{&id}, sc.dest...)
 	var e analytics.Event
@@ -883,23 +883,36 @@ func (w *eventWriter) update(e *analytics.Event) error {
 	return err
 }
 
-// eventScanner scans event rows into a reused Event.
+// eventScanner scans event rows (eventCols, then recorded_at when made
+// withRecorded) into a reused Event.
 type eventScanner struct {
 	occurred                                                   int64
 	lon, lat                                                   sql.NullFloat64
-	cell, r10                                                  sql.NullInt64
+	cell, r10, recorded                                        sql.NullInt64
 	exc                                                        []byte
 	category, region, district, mahalla, article, vehicle, sid sql.NullString
 	kind, severity, flags, killed, injured                     int64
 	dest                                                       []any
 }
 
-func newEventScanner() *eventScanner {
+func newEventScanner(withRecorded bool) *eventScanner {
 	s := &eventScanner{}
 	s.dest = []any{&s.kind, &s.sid, &s.occurred, &s.lon, &s.lat, &s.cell, &s.category, &s.region,
 		&s.district, &s.mahalla, &s.article, &s.severity, &s.flags, &s.killed, &s.injured, &s.vehicle, nil,
 		&s.r10, &s.exc}
+	if withRecorded {
+		s.dest = append(s.dest, &s.recorded)
+	}
 	return s
+}
+
+// recordedAt is the scanned recorded_at (withRecorded): the zero time when
+// NULL (stored before migration 00007).
+func (s *eventScanner) recordedAt() time.Time {
+	if !s.recorded.Valid {
+		return time.Time{}
+	}
+	return time.UnixMicro(s.recorded.Int64).UTC()
 }
 
 func (s *eventScanner) scan(rows *sql.Rows, e *analytics.Event) error {
@@ -980,19 +993,22 @@ func (s *Store) Events(ctx context.Context, q store.EventQuery) (store.EventPage
 	if page.Total <= q.Offset {
 		return page, nil
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT `+eventCols+` FROM events`+cond+
+	rows, err := s.db.QueryContext(ctx, `SELECT `+eventCols+`, recorded_at FROM events`+cond+
 		` ORDER BY occurred_at, kind, source_id LIMIT ? OFFSET ?`, append(args, limit, q.Offset)...)
 	if err != nil {
 		return page, fmt.Errorf("sqlite events: %w", translate(ctx, err))
 	}
 	defer rows.Close()
-	sc := newEventScanner()
-	page.Events = make([]analytics.Event, 0, min(limit, page.Total-q.Offset))
+	sc := newEventScanner(true)
+	n := min(limit, page.Total-q.Offset)
+	page.Events = make([]analytics.Event, 0, n)
+	page.RecordedAt = make([]time.Time, 0, n)
 	for rows.Next() {
 		page.Events = append(page.Events, analytics.Event{})
 		if err := sc.scan(rows, &page.Events[len(page.Events)-1]); err != nil {
 			return store.EventPage{}, fmt.Errorf("sqlite events: %w", translate(ctx, err))
 		}
+		page.RecordedAt = append(page.RecordedAt, sc.recordedAt())
 	}
 	if err := rows.Err(); err != nil {
 		return store.EventPage{}, fmt.Errorf("sqlite events: %w", translate(ctx, err))

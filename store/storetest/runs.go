@@ -29,6 +29,10 @@ var runTests = []struct {
 	{"RunHistory", testRunHistory},
 	{"RunsLatestPrefersFull", testLatestPrefersFullRuns},
 	{"RunBumpsDataVersion", testRunBumpsDataVersion},
+	{"RunInputsRoundTrip", testRunInputsRoundTrip},
+	{"InputVersion", testInputVersion},
+	{"RunDiffCauses", testRunDiffCauses},
+	{"LateEvents", testLateEvents},
 }
 
 func runStore(t *testing.T, s store.Store) store.RunStore {

@@ -54,6 +54,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"EventsQuery", testEventsQuery},
 		{"EventsPaging", testEventsPaging},
 		{"EventsRecordedAfter", testEventsRecordedAfter},
+		{"EventsRecordedAt", testEventsRecordedAt},
 		{"ScanEvents", testScanEvents},
 		{"Counts", testCounts},
 		{"DataVersion", testDataVersion},

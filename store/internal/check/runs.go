@@ -22,6 +22,8 @@ func Run(run classify.Run, now time.Time) (classify.Run, []byte, RunCounts, erro
 		return run, nil, c, fmt.Errorf("classification run: empty period label: %w", store.ErrInvalid)
 	case run.PeriodFrom.IsZero() || !run.PeriodFrom.Before(run.PeriodTo):
 		return run, nil, c, fmt.Errorf("classification run %s: period %v..%v is empty: %w", run.Period, run.PeriodFrom, run.PeriodTo, store.ErrInvalid)
+	case run.InputVersion < 0:
+		return run, nil, c, fmt.Errorf("classification run %s: input version %d (0 for unknown): %w", run.Period, run.InputVersion, store.ErrInvalid)
 	}
 	if run.CreatedAt.IsZero() {
 		run.CreatedAt = now
@@ -77,4 +79,19 @@ func RunResults(doc []byte) ([]classify.Result, error) {
 		out = []classify.Result{}
 	}
 	return out, nil
+}
+
+// LateQuery validates q for store.RunStore.LateEvents and returns its
+// times in UTC at microseconds (the stores' precision), rounded up as
+// QueryTime rounds them: an event time or recording time the store keeps
+// compares as the exact instant would.
+func LateQuery(q store.LateQuery) (store.LateQuery, error) {
+	switch {
+	case q.From.IsZero() || !q.From.Before(q.To):
+		return q, fmt.Errorf("late events: period %v..%v is empty: %w", q.From, q.To, store.ErrInvalid)
+	case q.After.IsZero() || q.Through.Before(q.After):
+		return q, fmt.Errorf("late events: recorded after %v through %v: %w", q.After, q.Through, store.ErrInvalid)
+	}
+	q.From, q.To, q.After, q.Through = QueryTime(q.From), QueryTime(q.To), QueryTime(q.After), QueryTime(q.Through)
+	return q, nil
 }
