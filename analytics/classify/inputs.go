@@ -60,6 +60,13 @@ func (in Inputs) Causes() []string {
 	if in.PolicyChanged {
 		out = append(out, CausePolicy)
 	}
+	out = in.dataCauses(out)
+	return out
+}
+
+// dataCauses appends the causes that come from the data and the period:
+// new data (and late registrations), data unknown, another period.
+func (in Inputs) dataCauses(out []string) []string {
 	switch {
 	case in.DataChanged:
 		out = append(out, CauseNewData)
@@ -83,18 +90,7 @@ func (in Inputs) Causes() []string {
 // smoothing). Empty when none applies.
 func (in Inputs) ValueCauses() []string {
 	out := []string{}
-	switch {
-	case in.DataChanged:
-		out = append(out, CauseNewData)
-		if in.SamePeriod && in.Late > 0 {
-			out = append(out, CauseLateRegistrations)
-		}
-	case !in.DataKnown:
-		out = append(out, CauseDataUnknown)
-	}
-	if !in.SamePeriod {
-		out = append(out, CausePeriod)
-	}
+	out = in.dataCauses(out)
 	if in.PolicyChanged && in.SamePeriod && in.DataKnown && !in.DataChanged {
 		out = append(out, CausePolicy)
 	}
