@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"context"
 	"slices"
 	"testing"
 	"time"
@@ -120,5 +121,38 @@ func testEventsRecordedAt(t *testing.T, s store.Store) {
 	}
 	if len(past.Events) != 0 || len(past.RecordedAt) != 0 {
 		t.Errorf("page past the end: %d events, %d times; want none", len(past.Events), len(past.RecordedAt))
+	}
+}
+
+// RecordedAtUnknown checks events stored before migration 00007 (their
+// recorded_at NULL, which forget sets for one event by its key through
+// the backend's own SQL): Events gives them the zero recorded time and
+// RecordedAfter never matches them; the others keep theirs.
+func RecordedAtUnknown(t *testing.T, s store.Store, forget func(ctx context.Context, kind analytics.Kind, sourceID string) error) {
+	t.Helper()
+	events := SyntheticEvents(20, 3)
+	if _, err := s.PutEvents(t.Context(), events); err != nil {
+		t.Fatal(err)
+	}
+	old := events[5]
+	if err := forget(t.Context(), old.Kind, old.SourceID); err != nil {
+		t.Fatal(err)
+	}
+	page, err := s.Events(t.Context(), store.EventQuery{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(page.RecordedAt) != len(page.Events) || len(page.Events) != len(events) {
+		t.Fatalf("%d events, %d recorded times; want %d of each", len(page.Events), len(page.RecordedAt), len(events))
+	}
+	for i, e := range page.Events {
+		unknown := e.Kind == old.Kind && e.SourceID == old.SourceID
+		if got := page.RecordedAt[i].IsZero(); got != unknown {
+			t.Errorf("event %s %q: recorded %v, want zero %v", e.Kind, e.SourceID, page.RecordedAt[i], unknown)
+		}
+	}
+	after, err := s.Events(t.Context(), store.EventQuery{RecordedAfter: time.Now().Add(-time.Hour)})
+	if err != nil || after.Total != len(events)-1 {
+		t.Errorf("RecordedAfter an hour ago: %d, %v; want %d (the unknown one never matches)", after.Total, err, len(events)-1)
 	}
 }
