@@ -264,14 +264,9 @@ func (s *Server) profileHotspots(r *http.Request, snap *analytics.Snapshot, per 
 	}
 	hr := dh.hr
 	out.K = hr.K
-	bound := m.Geometry.Bound()
+	in := centreIn(m.Geometry)
 	for _, c := range hr.Cells {
-		if c.Bin < profileHotspotMinBin {
-			continue
-		}
-		lat, lon := geo.CellToLatLng(c.Cell)
-		pt := orb.Point{lon, lat}
-		if !bound.Contains(pt) || !planar.MultiPolygonContains(m.Geometry, pt) {
+		if c.Bin < profileHotspotMinBin || !in(c.Cell) {
 			continue
 		}
 		out.Cells = append(out.Cells, profileHotspotJSON{Cell: fmt.Sprintf("%x", c.Cell), countJSON: toCountJSON(c.Count, analytics.Bounds{}), Z: num(c.Z), P: num(c.P), Bin: c.Bin})
@@ -310,16 +305,25 @@ func (s *Server) publicProfileHotspots(r *http.Request, snap *analytics.Snapshot
 		out.Note = dh.note
 		return out, nil
 	}
-	bound := m.Geometry.Bound()
+	in := centreIn(m.Geometry)
 	for i, c := range dh.cells {
-		lat, lon := geo.CellToLatLng(c.Cell)
-		pt := orb.Point{lon, lat}
-		if c.Bin < profileHotspotMinBin || !bound.Contains(pt) || !planar.MultiPolygonContains(m.Geometry, pt) {
+		if c.Bin < profileHotspotMinBin || !in(c.Cell) {
 			continue
 		}
 		out.Cells = append(out.Cells, profileHotspotJSON{Cell: fmt.Sprintf("%x", c.Cell), countJSON: toCountJSON(dh.pubs[i].Count()), Bin: c.Bin})
 	}
 	return out, nil
+}
+
+// centreIn reports whether an H3 cell's centre lies in geom: the cells of
+// a district analysis that belong to one mahalla's profile.
+func centreIn(geom orb.MultiPolygon) func(cell uint64) bool {
+	bound := geom.Bound()
+	return func(cell uint64) bool {
+		lat, lon := geo.CellToLatLng(cell)
+		pt := orb.Point{lon, lat}
+		return bound.Contains(pt) && planar.MultiPolygonContains(geom, pt)
+	}
 }
 
 // districtHot is a memoised district analysis behind mahalla profiles:
